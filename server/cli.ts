@@ -1,0 +1,42 @@
+// The headless CLI: `berth <command>`. See CLI.md for the contract.
+import { AddressError } from './config'
+import { DataDirBusyError } from './control'
+import { ListenError } from './berth'
+import { fsckCommand } from './cli/fsck'
+import { serveCommand } from './cli/serve'
+import { UsageError, type Command } from './cli/usage'
+import { DataDirError } from './store/store'
+
+const commands: Command[] = [serveCommand, fsckCommand]
+
+function usage(): string {
+  const lines = commands.map((c) => `  ${c.name.padEnd(8)} ${c.summary}`)
+  return `usage: berth <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nberth <command> --help for a command's options.`
+}
+
+/** Errors that are the user's to fix: one line on stderr, exit 2. */
+const USER_ERRORS = [UsageError, AddressError, DataDirError, DataDirBusyError, ListenError]
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`)
+    return name === undefined ? 2 : 0
+  }
+  const command = commands.find((c) => c.name === name)
+  if (!command) {
+    process.stderr.write(`berth: unknown command ${JSON.stringify(name)}\n${usage()}\n`)
+    return 2
+  }
+  try {
+    return await command.run(rest)
+  } catch (error) {
+    if (USER_ERRORS.some((type) => error instanceof type)) {
+      process.stderr.write(`berth ${name}: ${(error as Error).message}\n`)
+      return 2
+    }
+    throw error
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2))

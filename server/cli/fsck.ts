@@ -1,0 +1,67 @@
+// berth fsck: verifies the store; asks the running server when there is one.
+import { resolveDataDir } from '../config'
+import { askServer, closeControl, listenControl } from '../control'
+import type { FsckReport } from '../store/fsck'
+import { StoreLayout } from '../store/layout'
+import { Store } from '../store/store'
+import { formatBytes, out, parseFlags, type Command } from './usage'
+
+export const fsckCommand: Command = {
+  name: 'fsck',
+  summary: 'verify blobs, metadata and upload sessions',
+  help: `usage: berth fsck [--data-dir DIR] [--json] [--repair]
+
+Verifies every blob's digest and size, that every row has its file and every file
+its row, manifest bytes and references, and upload sessions. When a server runs on
+the data dir, it is asked to check (online).
+
+  --repair   remove what nothing references (orphan files, dead sessions)
+  --json     print the report as JSON
+
+Exit status: 0 clean, 1 problems found (listed), 2 usage or data dir errors.`,
+
+  async run(argv) {
+    const { values } = parseFlags(argv, {
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean' },
+      repair: { type: 'boolean' },
+    })
+    if (values.help) return out(this.help), 0
+    const dataDir = resolveDataDir(values['data-dir'])
+    const report = await runFsck(dataDir, Boolean(values.repair))
+    if (values.json) out(JSON.stringify(report, null, 2))
+    else printReport(dataDir, report)
+    return report.clean ? 0 : 1
+  },
+}
+
+async function runFsck(dataDir: string, repair: boolean): Promise<FsckReport> {
+  const layout = new StoreLayout(dataDir)
+  const online = await askServer<FsckReport>(layout, '/fsck', { repair })
+  if (online) return online
+  const lock = await listenControl(layout, async () => {
+    throw new Error('fsck is running on this data dir')
+  })
+  try {
+    const store = await Store.open(dataDir)
+    try {
+      return await store.fsck({ repair })
+    } finally {
+      store.close()
+    }
+  } finally {
+    await closeControl(lock, layout)
+  }
+}
+
+function printReport(dataDir: string, report: FsckReport): void {
+  const c = report.checked
+  out(`berth: fsck ${dataDir}: ${c.blobs} blobs (${formatBytes(c.bytes)}), ${c.manifests} manifests, ${c.tags} tags, ${c.uploads} upload sessions`)
+  for (const p of report.repaired) out(`repaired: ${p.kind} ${p.subject}: ${p.detail}`)
+  for (const p of report.problems) out(`problem: ${p.kind} ${p.subject}: ${p.detail}${p.repairable ? ' (--repair removes it)' : ''}`)
+  if (report.clean) out('berth: fsck clean')
+  else {
+    const repairable = report.problems.filter((p) => p.repairable).length
+    out(`berth: fsck found ${report.problems.length} problem(s), ${repairable} repairable with --repair`)
+  }
+}

@@ -1,0 +1,115 @@
+// SQLite metadata: opening, pragmas and versioned migrations (PRAGMA user_version).
+import Database from 'better-sqlite3'
+import { closeSync, openSync } from 'node:fs'
+
+type Db = Database.Database
+
+const migrations: string[] = [
+  // 1: the initial schema
+  `
+  CREATE TABLE repositories (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+  );
+  -- content-addressed blobs, shared by every repository
+  CREATE TABLE blobs (
+    digest TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  -- which repository may read which blob (one repository cannot read another's by digest)
+  CREATE TABLE repository_blobs (
+    repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+    digest TEXT NOT NULL REFERENCES blobs(digest),
+    linked_at INTEGER NOT NULL,
+    PRIMARY KEY (repository_id, digest)
+  ) WITHOUT ROWID;
+  CREATE INDEX repository_blobs_by_digest ON repository_blobs(digest);
+  CREATE TABLE manifests (
+    id INTEGER PRIMARY KEY,
+    repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+    digest TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    artifact_type TEXT,
+    subject TEXT,
+    annotations TEXT,
+    size INTEGER NOT NULL,
+    content BLOB NOT NULL,
+    pushed_at INTEGER NOT NULL,
+    pushed_by TEXT,
+    UNIQUE (repository_id, digest)
+  );
+  CREATE INDEX manifests_by_subject ON manifests(repository_id, subject) WHERE subject IS NOT NULL;
+  -- manifest -> config and layer blobs
+  CREATE TABLE manifest_blobs (
+    manifest_id INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,
+    digest TEXT NOT NULL REFERENCES blobs(digest),
+    role TEXT NOT NULL CHECK (role IN ('config', 'layer')),
+    PRIMARY KEY (manifest_id, digest)
+  ) WITHOUT ROWID;
+  CREATE INDEX manifest_blobs_by_digest ON manifest_blobs(digest);
+  -- index -> child manifests (same repository)
+  CREATE TABLE manifest_children (
+    manifest_id INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,
+    child_digest TEXT NOT NULL,
+    PRIMARY KEY (manifest_id, child_digest)
+  ) WITHOUT ROWID;
+  CREATE INDEX manifest_children_by_child ON manifest_children(child_digest);
+  CREATE TABLE tags (
+    repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    manifest_id INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (repository_id, name)
+  ) WITHOUT ROWID;
+  CREATE INDEX tags_by_manifest ON tags(manifest_id);
+  -- upload sessions; the bytes live in uploads/<id>. committing_digest marks the moment
+  -- between the rename into blobs/ and the row, so a restart can finish the commit.
+  CREATE TABLE uploads (
+    id TEXT PRIMARY KEY,
+    repository TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
+    committing_digest TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    repository TEXT,
+    reference TEXT,
+    digest TEXT,
+    user_agent TEXT,
+    detail TEXT
+  );
+  CREATE INDEX events_by_time ON events(at);
+  `,
+]
+
+export function openDatabase(path: string): Db {
+  // Create it owner-only; SQLite gives the -wal and -shm files the same mode.
+  closeSync(openSync(path, 'a', 0o600))
+  const db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  // NORMAL in WAL mode survives any process crash; blob files are fsynced separately.
+  db.pragma('synchronous = NORMAL')
+  db.pragma('foreign_keys = ON')
+  db.pragma('busy_timeout = 5000')
+  migrate(db)
+  return db
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  if (current > migrations.length) {
+    throw new Error(`the database was written by a newer Berth (schema ${current}, this one knows ${migrations.length})`)
+  }
+  for (let version = current; version < migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version])
+      db.pragma(`user_version = ${version + 1}`)
+    })()
+  }
+}

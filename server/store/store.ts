@@ -1,0 +1,67 @@
+// The store: SQLite metadata plus content-addressed files under one data dir.
+import { access, constants, mkdir } from 'node:fs/promises'
+import type Database from 'better-sqlite3'
+import { BlobStore } from './blobs'
+import { openDatabase } from './database'
+import { EventLog } from './events'
+import { fsck, type FsckReport } from './fsck'
+import { StoreLayout } from './layout'
+import { ManifestStore } from './manifests'
+import { recoverStore, type RecoveryReport } from './recovery'
+import { Repositories } from './repositories'
+import { UploadStore } from './uploads'
+
+export class DataDirError extends Error {}
+
+export class Store {
+  private constructor(
+    readonly layout: StoreLayout,
+    readonly db: Database.Database,
+    readonly blobs: BlobStore,
+    readonly uploads: UploadStore,
+    readonly manifests: ManifestStore,
+    readonly events: EventLog,
+    readonly recovery: RecoveryReport,
+  ) {}
+
+  /** Opens (creating if needed) the store in `dataDir` and recovers from any interrupted write. */
+  static async open(dataDir: string): Promise<Store> {
+    const layout = new StoreLayout(dataDir)
+    await prepareDataDir(layout)
+    let db: Database.Database
+    try {
+      db = openDatabase(layout.databasePath)
+    } catch (error) {
+      throw new DataDirError(`cannot open ${layout.databasePath}: ${(error as Error).message}`)
+    }
+    const repositories = new Repositories(db)
+    const blobs = new BlobStore(db, layout, repositories)
+    const uploads = new UploadStore(db, layout, blobs)
+    const manifests = new ManifestStore(db, repositories)
+    const recovery = await recoverStore(db, layout, blobs)
+    return new Store(layout, db, blobs, uploads, manifests, new EventLog(db), recovery)
+  }
+
+  fsck(options: { repair?: boolean } = {}): Promise<FsckReport> {
+    this.events.flush()
+    return fsck(this.db, this.layout, { ...options, inFlight: () => this.uploads.inFlight() })
+  }
+
+  close(): void {
+    this.events.flush()
+    this.db.close()
+  }
+}
+
+/** Creates the data dir's folders owner-only and checks that they can be written. */
+export async function prepareDataDir(layout: StoreLayout): Promise<void> {
+  try {
+    for (const dir of [layout.root, layout.blobsDir, layout.uploadsDir]) {
+      await mkdir(dir, { recursive: true, mode: 0o700 })
+      await access(dir, constants.R_OK | constants.W_OK | constants.X_OK)
+    }
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException
+    throw new DataDirError(`data dir ${layout.root} is not usable: ${e.code ?? ''} ${e.message}`.trim())
+  }
+}
