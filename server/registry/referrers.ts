@@ -13,7 +13,7 @@ export async function referrerRoutes(app: FastifyInstance): Promise<void> {
     const manifests = app.store.manifests.referrers(name, subject, artifactType)
     if (artifactType !== undefined) reply.header('OCI-Filters-Applied', 'artifactType')
     // serialized here so the Content-Type stays exactly the index media type (no charset)
-    const index = JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests })
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests }))
     return reply.header('Content-Type', MediaTypes.ociIndex).send(index)
   })
 }
