@@ -1,6 +1,6 @@
 // Runs the real CLI (`node bin/berth.mjs ...`) as a child process.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { after } from 'node:test'
+import { atExit } from './cleanup'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -50,7 +50,7 @@ export function startBerth(dataDir: string, extraArgs: string[] = []): Promise<B
   let stdout = ''
   let stderr = ''
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  after(() => {
+  atExit(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
   return new Promise((resolve, reject) => {

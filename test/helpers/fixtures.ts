@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after } from 'node:test'
+import { atExit } from './cleanup'
 import type { FastifyInstance } from 'fastify'
 import { buildRegistryApp } from '../../server/registry/app'
 import type { RegistryPolicy } from '../../server/registry/context'
@@ -12,7 +13,7 @@ import { Store } from '../../server/store/store'
 /** A temp dir removed when the test file ends. Short, so a control socket fits in it. */
 export function tempDir(prefix = 'berth-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
-  after(() => rmSync(dir, { recursive: true, force: true }))
+  atExit(() => rmSync(dir, { recursive: true, force: true }))
   return dir
 }
 
