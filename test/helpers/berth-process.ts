@@ -50,6 +50,9 @@ export function startBerth(dataDir: string, extraArgs: string[] = []): Promise<B
   let stdout = ''
   let stderr = ''
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  // A test that fails before stop() must not keep the test process alive: the exit hook kills it.
+  child.unref()
+  for (const stream of [child.stdout, child.stderr] as unknown as { unref(): void }[]) stream.unref()
   atExit(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
@@ -71,10 +74,12 @@ export function startBerth(dataDir: string, extraArgs: string[] = []): Promise<B
         stdout: () => stdout,
         readyAt: Date.now(),
         async stop() {
+          child.ref() // wait for the exit even though the child is unref'd
           child.kill('SIGTERM')
           return exited
         },
         async kill9() {
+          child.ref()
           child.kill('SIGKILL')
           await exited
         },
