@@ -1,32 +1,43 @@
 // createBerth(): the one entry to the core, called by the CLI and the Electron main process.
 import type { FastifyInstance } from 'fastify'
 import type { Server } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import { isOperation, operations, type ListenerInfo } from './admin/operations'
+import type { WritePolicy } from './auth/access'
 import { formatAuthority, isLoopbackHost, type ListenAddress } from './config'
 import { closeControl, listenControl } from './control'
+import { openCore, type Core } from './core'
 import { buildRegistryApp } from './registry/app'
 import type { FsckReport } from './store/fsck'
 import { StoreLayout } from './store/layout'
-import { prepareDataDir, Store } from './store/store'
+import { prepareDataDir, type Store } from './store/store'
+import type { Pki } from './tls/pki'
 
 export interface BerthOptions {
   dataDir: string
-  /** plain-HTTP registry listener, loopback only; null turns it off */
+  /** plain-HTTP registry, read-write, loopback only; null turns it off */
   http?: ListenAddress | null
+  /** TLS registry: anonymous pull, writes per `httpsWrite`; null turns it off */
+  https?: ListenAddress | null
+  /** writes on the TLS listener; default open on loopback, basic elsewhere */
+  httpsWrite?: Exclude<WritePolicy, 'client-certificate'>
+  /** TLS registry that requires a client certificate from Berth's client CA; null turns it off */
+  mtls?: ListenAddress | null
+  /** extra names and addresses for the server certificate */
+  hostNames?: string[]
   /** registry-API deletes; the GUI and CLI delete regardless */
   deleteEnabled?: boolean
 }
 
 export type ListenerKind = 'http' | 'https' | 'mtls' | 'admin'
 
-export interface RunningListener {
+export interface RunningListener extends ListenerInfo {
   kind: ListenerKind
-  host: string
-  port: number
-  url: string
 }
 
 export interface Berth {
   readonly dataDir: string
+  readonly core: Core
   readonly store: Store
   readonly listeners: RunningListener[]
   fsck(options?: { repair?: boolean }): Promise<FsckReport>
@@ -35,55 +46,107 @@ export interface Berth {
 }
 
 export const DEFAULT_HTTP: ListenAddress = { host: '127.0.0.1', port: 5000 }
+export const DEFAULT_HTTPS: ListenAddress = { host: '127.0.0.1', port: 5443 }
+export const DEFAULT_MTLS: ListenAddress = { host: '127.0.0.1', port: 5444 }
 
 /** How long close() waits for in-flight requests before cutting them (an upload stays resumable). */
 const CLOSE_GRACE_MS = 5000
+/** How often the server certificate is checked for renewal while running. */
+const RENEWAL_CHECK_MS = 12 * 60 * 60 * 1000
 
 export class ListenError extends Error {}
 
 export async function createBerth(options: BerthOptions): Promise<Berth> {
   const layout = new StoreLayout(options.dataDir)
   const http = options.http === undefined ? DEFAULT_HTTP : options.http
+  const https = options.https === undefined ? DEFAULT_HTTPS : options.https
+  const mtls = options.mtls === undefined ? DEFAULT_MTLS : options.mtls
   if (http && !isLoopbackHost(http.host)) {
-    throw new ListenError(`plain HTTP serves loopback only; ${http.host} is not a loopback address (use the TLS listener for other hosts)`)
+    throw new ListenError(`plain HTTP serves loopback only; ${http.host} is not a loopback address (use --https for other hosts)`)
+  }
+  const hostNames = [...(options.hostNames ?? [])]
+  for (const address of [https, mtls]) {
+    if (address && !isLoopbackHost(address.host) && !['0.0.0.0', '::'].includes(address.host)) hostNames.push(address.host)
   }
 
   await prepareDataDir(layout)
-  let store: Store | undefined
+  const listeners: RunningListener[] = []
+  let core: Core | undefined
   const control = await listenControl(layout, async (path, body) => {
-    if (!store) throw new Error('the server is still starting')
-    if (path === '/fsck') return store.fsck(body as { repair?: boolean })
-    if (path === '/status') return { dataDir: options.dataDir, listeners }
-    throw new Error(`unknown control request ${path}`)
+    if (!core) throw new Error('the server is still starting')
+    const name = path.replace(/^\/(op\/)?/, '')
+    if (!isOperation(name)) throw new Error(`unknown control request ${path}`)
+    return operations[name]({ core, listeners }, body as never)
   })
   const apps: FastifyInstance[] = []
-  const listeners: RunningListener[] = []
+  let renewal: NodeJS.Timeout | undefined
   try {
-    store = await Store.open(options.dataDir)
+    core = await openCore(options.dataDir, { hostNames })
+    const { store, pki, users } = core
+    const policy = { deleteEnabled: options.deleteEnabled ?? true }
+    const tls = (extra: object = {}) => ({ key: pki.server.keyPem, cert: pki.server.certPem, minVersion: 'TLSv1.2' as const, ...extra })
+    const mtlsExtra = () => ({ ca: pki.clientCa.certPem, requestCert: true, rejectUnauthorized: true })
+
     if (http) {
-      const app = await buildRegistryApp({ store, policy: { deleteEnabled: options.deleteEnabled ?? true } })
+      const app = await buildRegistryApp({ store, policy })
       apps.push(app)
       listeners.push(await listen(app, 'http', http))
     }
+    if (https) {
+      const writes = options.httpsWrite ?? (isLoopbackHost(https.host) ? 'open' : 'basic')
+      const app = await buildRegistryApp({ store, policy, https: tls(), access: { writes, tls: true, users } })
+      apps.push(app)
+      listeners.push(await listen(app, 'https', https))
+    }
+    if (mtls) {
+      const app = await buildRegistryApp({ store, policy, https: tls(mtlsExtra()), access: { writes: 'client-certificate', tls: true, pki } })
+      refuseRevokedAtHandshake(app, pki)
+      apps.push(app)
+      listeners.push(await listen(app, 'mtls', mtls))
+    }
+
+    renewal = setInterval(async () => {
+      if (!(await pki.ensureServerNames(pki.serverInfo().names).catch(() => false))) return
+      for (const [i, listener] of listeners.entries()) {
+        if (listener.kind === 'https') (apps[i].server as unknown as TLSServer).setSecureContext(tls())
+        if (listener.kind === 'mtls') (apps[i].server as unknown as TLSServer).setSecureContext(tls(mtlsExtra()))
+      }
+    }, RENEWAL_CHECK_MS).unref()
   } catch (error) {
+    clearInterval(renewal)
     await Promise.all(apps.map((app) => app.close()))
-    store?.close()
+    core?.close()
     await closeControl(control, layout)
     throw error
   }
 
-  const opened = store
+  const opened = core
   return {
     dataDir: options.dataDir,
-    store: opened,
+    core: opened,
+    store: opened.store,
     listeners,
-    fsck: (fsckOptions) => opened.fsck(fsckOptions),
+    fsck: (fsckOptions) => opened.store.fsck(fsckOptions),
     async close() {
+      clearInterval(renewal)
       await Promise.all(apps.map((app) => closeGracefully(app)))
       opened.close()
       await closeControl(control, layout)
     },
   }
+}
+
+interface TLSServer {
+  setSecureContext(options: object): void
+  on(event: 'secureConnection', listener: (socket: TLSSocket) => void): void
+}
+
+/** A revoked certificate is refused on its next handshake, before any request is read. */
+function refuseRevokedAtHandshake(app: FastifyInstance, pki: Pki): void {
+  ;(app.server as unknown as TLSServer).on('secureConnection', (socket) => {
+    const serial = socket.getPeerCertificate()?.serialNumber
+    if (serial && pki.isRevoked(serial)) socket.destroy()
+  })
 }
 
 async function listen(app: FastifyInstance, kind: ListenerKind, address: ListenAddress): Promise<RunningListener> {

@@ -1,13 +1,19 @@
 // The headless CLI: `berth <command>`. See CLI.md for the contract.
 import { AddressError } from './config'
-import { DataDirBusyError } from './control'
+import { DataDirBusyError, RemoteError } from './control'
 import { ListenError } from './berth'
+import { UserError } from './auth/users'
+import { certCommand } from './cli/cert'
 import { fsckCommand } from './cli/fsck'
 import { serveCommand } from './cli/serve'
+import { trustCommand } from './cli/trust'
+import { userCommand } from './cli/user'
+import { NameNotPermittedError } from './tls/pki'
+import { TrustError } from './trust/system-store'
 import { UsageError, type Command } from './cli/usage'
 import { DataDirError } from './store/store'
 
-const commands: Command[] = [serveCommand, fsckCommand]
+const commands: Command[] = [serveCommand, fsckCommand, certCommand, trustCommand, userCommand]
 
 function usage(): string {
   const lines = commands.map((c) => `  ${c.name.padEnd(8)} ${c.summary}`)
@@ -15,7 +21,7 @@ function usage(): string {
 }
 
 /** Errors that are the user's to fix: one line on stderr, exit 2. */
-const USER_ERRORS = [UsageError, AddressError, DataDirError, DataDirBusyError, ListenError]
+const USER_ERRORS = [UsageError, AddressError, DataDirError, DataDirBusyError, ListenError, UserError, NameNotPermittedError, RemoteError, TrustError]
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv

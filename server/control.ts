@@ -24,6 +24,9 @@ export function controlSocketPath(layout: StoreLayout): string {
 
 export class DataDirBusyError extends Error {}
 
+/** An operation the running server refused, with its reason. */
+export class RemoteError extends Error {}
+
 /** Takes the data dir's lock by listening on its control socket. */
 export async function listenControl(layout: StoreLayout, handler: ControlHandler): Promise<Server> {
   const path = controlSocketPath(layout)
@@ -58,7 +61,7 @@ export async function askServer<T>(layout: StoreLayout, path: string, body: unkn
         const text = Buffer.concat(chunks).toString('utf8')
         try {
           const parsed = JSON.parse(text) as { result?: T; error?: string }
-          if (parsed.error !== undefined) reject(new Error(parsed.error))
+          if (parsed.error !== undefined) reject(new RemoteError(parsed.error))
           else resolve(parsed.result as T)
         } catch {
           reject(new Error(`the running server answered ${res.statusCode}: ${text}`))

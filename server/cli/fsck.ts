@@ -1,9 +1,7 @@
 // berth fsck: verifies the store; asks the running server when there is one.
 import { resolveDataDir } from '../config'
-import { askServer, closeControl, listenControl } from '../control'
 import type { FsckReport } from '../store/fsck'
-import { StoreLayout } from '../store/layout'
-import { Store } from '../store/store'
+import { operate } from './operate'
 import { formatBytes, out, parseFlags, type Command } from './usage'
 
 export const fsckCommand: Command = {
@@ -35,23 +33,8 @@ Exit status: 0 clean, 1 problems found (listed), 2 usage or data dir errors.`,
   },
 }
 
-async function runFsck(dataDir: string, repair: boolean): Promise<FsckReport> {
-  const layout = new StoreLayout(dataDir)
-  const online = await askServer<FsckReport>(layout, '/fsck', { repair })
-  if (online) return online
-  const lock = await listenControl(layout, async () => {
-    throw new Error('fsck is running on this data dir')
-  })
-  try {
-    const store = await Store.open(dataDir)
-    try {
-      return await store.fsck({ repair })
-    } finally {
-      store.close()
-    }
-  } finally {
-    await closeControl(lock, layout)
-  }
+function runFsck(dataDir: string, repair: boolean): Promise<FsckReport> {
+  return operate(dataDir, 'fsck', { repair })
 }
 
 function printReport(dataDir: string, report: FsckReport): void {

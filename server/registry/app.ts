@@ -1,5 +1,6 @@
 // Builds the registry's Fastify app (apart from listen(), so tests can inject()).
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { accessPolicy, type AccessOptions } from '../auth/access'
 import type { Store } from '../store/store'
 import { baseRoutes } from './base'
 import { blobRoutes } from './blobs'
@@ -14,6 +15,8 @@ import { uploadRoutes } from './uploads'
 export interface RegistryAppOptions {
   store: Store
   policy: RegistryPolicy
+  /** who may write; open when absent */
+  access?: AccessOptions
   /** Node's https options for a TLS listener; plain HTTP when absent */
   https?: import('node:https').ServerOptions
 }
@@ -67,6 +70,7 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   })
 
   await app.register(registryContext, options)
+  await app.register(accessPolicy, options.access ?? { writes: 'open', tls: Boolean(options.https) })
   await app.register(baseRoutes)
   await app.register(blobRoutes)
   await app.register(uploadRoutes)

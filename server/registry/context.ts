@@ -84,3 +84,8 @@ export function bodyStream(request: FastifyRequest): Readable | undefined {
 export function userAgent(request: FastifyRequest): string | undefined {
   return request.headers['user-agent']
 }
+
+/** Who pushed: the authenticated identity when there is one, else the client's user agent. */
+export function pusher(request: FastifyRequest): string | undefined {
+  return request.identity ?? request.headers['user-agent']
+}

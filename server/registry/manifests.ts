@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream'
 import { MAX_MANIFEST_BYTES } from '../store/manifest-content'
 import type { StoredManifest } from '../store/manifests'
 import { parseManifestReference, type ManifestReference } from '../store/references'
-import { bodyStream, repositoryName, requireDeletes, storeCall, userAgent } from './context'
+import { bodyStream, pusher, repositoryName, requireDeletes, storeCall, userAgent } from './context'
 import { OciError } from './errors'
 
 type ManifestRequest = FastifyRequest<{ Params: { name: string; reference: string } }>
@@ -57,7 +57,7 @@ export async function manifestRoutes(app: FastifyInstance): Promise<void> {
     const name = repositoryName(request)
     const ref = reference(request)
     const bytes = await readLimited(bodyStream(request), MAX_MANIFEST_BYTES)
-    const result = await storeCall(() => manifests.put(name, ref, bytes, request.headers['content-type'], userAgent(request)))
+    const result = await storeCall(() => manifests.put(name, ref, bytes, request.headers['content-type'], pusher(request)))
     events.record({
       kind: 'push',
       repository: name,

@@ -86,6 +86,22 @@ const migrations: string[] = [
   );
   CREATE INDEX events_by_time ON events(at);
   `,
+  // 2: client certificates (mTLS) and users (basic auth)
+  `
+  CREATE TABLE client_certificates (
+    serial TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    not_after INTEGER NOT NULL,
+    revoked_at INTEGER,
+    cert_pem TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ]
 
 export function openDatabase(path: string): Db {

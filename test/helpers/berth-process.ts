@@ -45,7 +45,7 @@ export interface BerthServer {
 
 /** Starts `berth serve` on free loopback ports and waits for `berth: ready`. */
 export function startBerth(dataDir: string, extraArgs: string[] = []): Promise<BerthServer> {
-  const args = ['serve', '--data-dir', dataDir, '--http', '127.0.0.1:0', ...extraArgs]
+  const args = ['serve', '--data-dir', dataDir, '--http', '127.0.0.1:0', '--https', '127.0.0.1:0', '--mtls', '127.0.0.1:0', ...extraArgs]
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''

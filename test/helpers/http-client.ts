@@ -10,7 +10,7 @@ export async function pushBlobHttp(base: string, repository: string, data: Buffe
   const digest = digestOf(data)
   const response = await fetch(`${base}/v2/${repository}/blobs/uploads/?digest=${digest}`, {
     method: 'POST',
-    body: data,
+    body: Uint8Array.from(data),
     headers: { 'content-type': 'application/octet-stream' },
   })
   if (response.status !== 201) throw new Error(`blob push: ${response.status} ${await response.text()}`)

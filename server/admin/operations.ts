@@ -1,0 +1,61 @@
+// Operations the CLI (and later the GUI) can ask of Berth. The same functions run inside a
+// live server (reached over the control socket) or on an offline core, so a change made while
+// a server runs takes effect at once: a revoked certificate, a new user.
+import type { Core } from '../core'
+import { certificateInfo } from '../tls/certificates'
+
+export interface ListenerInfo {
+  kind: string
+  host: string
+  port: number
+  url: string
+}
+
+export interface OperationContext {
+  core: Core
+  /** the running listeners; empty on an offline core */
+  listeners: ListenerInfo[]
+}
+
+export interface ClientBundle {
+  serial: string
+  name: string
+  certPem: string
+  keyPem: string
+  /** the CA clients use to verify Berth's server certificate */
+  caPem: string
+}
+
+type NoArgs = Record<string, never>
+
+export const operations = {
+  status: async ({ core, listeners }: OperationContext, _args: NoArgs) => ({
+    dataDir: core.dataDir,
+    listeners,
+    serverNames: core.pki.serverInfo().names,
+    caFingerprint: core.pki.caFingerprint,
+  }),
+  fsck: async ({ core }: OperationContext, args: { repair?: boolean }) => core.store.fsck({ repair: args.repair }),
+  'cert.ca': async ({ core }: OperationContext, _args: NoArgs) => {
+    const info = certificateInfo(core.pki.ca.certPem)
+    return { pem: core.pki.ca.certPem, clientCaPem: core.pki.clientCa.certPem, fingerprint: info.fingerprint, notAfter: info.notAfter.toISOString() }
+  },
+  'cert.client': async ({ core }: OperationContext, args: { name: string }): Promise<ClientBundle> => {
+    const issued = core.pki.issueClient(args.name)
+    return { serial: issued.serial.toLowerCase(), name: args.name, certPem: issued.certPem, keyPem: issued.keyPem, caPem: core.pki.ca.certPem }
+  },
+  'cert.list': async ({ core }: OperationContext, _args: NoArgs) => core.pki.listClients(),
+  'cert.revoke': async ({ core }: OperationContext, args: { target: string }) => core.pki.revoke(args.target),
+  'user.add': async ({ core }: OperationContext, args: { name: string; password: string }) => {
+    core.users.add(args.name, args.password)
+    return { name: args.name }
+  },
+  'user.remove': async ({ core }: OperationContext, args: { name: string }) => ({ removed: core.users.remove(args.name) }),
+  'user.list': async ({ core }: OperationContext, _args: NoArgs) => core.users.list(),
+} satisfies Record<string, (context: OperationContext, args: never) => Promise<unknown>>
+
+export type OperationName = keyof typeof operations
+
+export function isOperation(name: string): name is OperationName {
+  return Object.hasOwn(operations, name)
+}

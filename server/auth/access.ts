@@ -1,0 +1,74 @@
+// Per-listener access policy, enforced before any route runs:
+//   open                writes allowed (loopback listeners)
+//   basic               writes need a user from `berth user`; GET /v2/ checks given credentials
+//   off                 pull-only: every write and every method-override attempt is DENIED
+//   client-certificate  the TLS handshake demanded a certificate from Berth's client CA; a revoked one is DENIED
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { TLSSocket } from 'node:tls'
+import { OciError } from '../registry/errors'
+import type { Pki } from '../tls/pki'
+import { basicCredentials, type Users } from './users'
+
+export type WritePolicy = 'open' | 'basic' | 'off' | 'client-certificate'
+
+export interface AccessOptions {
+  writes: WritePolicy
+  /** sends HSTS: the listener is TLS */
+  tls: boolean
+  users?: Users
+  pki?: Pki
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** who made the request: a user name, `cert:<name>`, or undefined when anonymous */
+    identity?: string
+  }
+}
+
+const READ_METHODS = new Set(['GET', 'HEAD'])
+const METHOD_OVERRIDES = ['x-http-method-override', 'x-http-method', 'x-method-override']
+const CHALLENGE = 'Basic realm="Berth registry", charset="UTF-8"'
+
+export const accessPolicy = fp(async (app: FastifyInstance, options: AccessOptions) => {
+  app.decorateRequest('identity', undefined)
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (options.tls) reply.header('Strict-Transport-Security', 'max-age=31536000')
+    const isRead = READ_METHODS.has(request.method)
+
+    if (options.writes === 'client-certificate') request.identity = clientIdentity(request, options.pki!)
+
+    if (options.writes === 'off') {
+      if (!isRead) throw new OciError('DENIED', 'this listener is pull-only')
+      if (METHOD_OVERRIDES.some((h) => request.headers[h] !== undefined)) {
+        throw new OciError('DENIED', 'method overrides are refused on a pull-only listener')
+      }
+    }
+
+    if (options.writes === 'basic') {
+      const credentials = basicCredentials(request.headers.authorization)
+      // GET /v2/ is where clients log in: it checks credentials, and asks for them when absent
+      const loginCheck = request.url === '/v2/' || request.url === '/v2'
+      if (credentials) {
+        if (!(await options.users!.verify(credentials.name, credentials.password))) {
+          throw new OciError('UNAUTHORIZED', 'wrong user name or password').withHeaders({ 'WWW-Authenticate': CHALLENGE })
+        }
+        request.identity = credentials.name
+      } else if (!isRead || loginCheck) {
+        throw new OciError('UNAUTHORIZED', 'log in to push: berth user add NAME, then docker/podman login').withHeaders({
+          'WWW-Authenticate': CHALLENGE,
+        })
+      }
+    }
+  })
+})
+
+function clientIdentity(request: FastifyRequest, pki: Pki): string {
+  const socket = request.raw.socket as TLSSocket
+  const certificate = socket.getPeerCertificate?.()
+  if (!socket.authorized || !certificate?.serialNumber) throw new OciError('UNAUTHORIZED', 'a client certificate from Berth is required')
+  if (pki.isRevoked(certificate.serialNumber)) throw new OciError('DENIED', 'this client certificate has been revoked')
+  return `cert:${certificate.subject?.CN ?? certificate.serialNumber}`
+}

@@ -1,0 +1,49 @@
+// The core without listeners: store, PKI and users on one data dir. The server wraps it with
+// listeners; CLI commands open it directly when no server runs.
+import { Users } from './auth/users'
+import { closeControl, listenControl, type ControlHandler } from './control'
+import { StoreLayout } from './store/layout'
+import { prepareDataDir, Store } from './store/store'
+import { Pki } from './tls/pki'
+
+export interface Core {
+  dataDir: string
+  store: Store
+  pki: Pki
+  users: Users
+  close(): void
+}
+
+export async function openCore(dataDir: string, options: { hostNames?: string[] } = {}): Promise<Core> {
+  const store = await Store.open(dataDir)
+  try {
+    const pki = await Pki.open(store.layout.pkiDir, store.db, options.hostNames)
+    return { dataDir, store, pki, users: new Users(store.db), close: () => store.close() }
+  } catch (error) {
+    store.close()
+    throw error
+  }
+}
+
+/**
+ * Runs `work` on the data dir with no server on it: takes the data dir's lock (so a server
+ * cannot start meanwhile), opens the core, and closes both afterwards.
+ */
+export async function withOfflineCore<T>(dataDir: string, work: (core: Core) => Promise<T>): Promise<T> {
+  const layout = new StoreLayout(dataDir)
+  await prepareDataDir(layout)
+  const busy: ControlHandler = async () => {
+    throw new Error('a berth command is working on this data dir; try again in a moment')
+  }
+  const lock = await listenControl(layout, busy)
+  try {
+    const core = await openCore(dataDir)
+    try {
+      return await work(core)
+    } finally {
+      core.close()
+    }
+  } finally {
+    await closeControl(lock, layout)
+  }
+}

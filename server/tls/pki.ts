@@ -1,0 +1,172 @@
+// Berth's PKI under DATA_DIR/pki: a name-constrained CA for server certificates, a separate CA
+// for client certificates (mTLS), and the server certificate, reissued when its names change
+// and renewed before it expires. Private keys are written 0600.
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import type Database from 'better-sqlite3'
+import {
+  certificateInfo,
+  createCertificateAuthority,
+  fingerprint,
+  issueClientCertificate,
+  issueServerCertificate,
+  type IssuedCertificate,
+  type KeyAndCertificate,
+} from './certificates'
+import { isPermittedName, LOCAL_DNS_SUFFIXES } from './name-constraints'
+
+const RENEW_BEFORE_MS = 30 * 24 * 60 * 60 * 1000
+
+export class NameNotPermittedError extends Error {}
+
+export interface ClientCertificateRecord {
+  serial: string
+  name: string
+  issuedAt: number
+  notAfter: number
+  revokedAt: number | null
+  state: 'valid' | 'revoked' | 'expired'
+}
+
+/** The names clients use for a registry on this machine. */
+export function defaultServerNames(): string[] {
+  const host = hostname().toLowerCase()
+  const names = ['localhost', '127.0.0.1', '::1', 'host.docker.internal']
+  if (/^[a-z0-9-]+$/.test(host) && host !== 'localhost') names.push(host, `${host}.local`)
+  return names
+}
+
+export class Pki {
+  private revoked = new Set<string>()
+
+  private constructor(
+    private readonly dir: string,
+    private readonly db: Database.Database,
+    readonly ca: KeyAndCertificate,
+    readonly clientCa: KeyAndCertificate,
+    private readonly dnsConstraints: string[],
+    public server: KeyAndCertificate,
+  ) {
+    this.reloadRevocations()
+  }
+
+  static async open(pkiDir: string, db: Database.Database, extraNames: string[] = []): Promise<Pki> {
+    await mkdir(pkiDir, { recursive: true, mode: 0o700 })
+    const host = hostname().toLowerCase()
+    const constraints = await loadOrCreate(join(pkiDir, 'ca-constraints.json'), async () =>
+      JSON.stringify([...LOCAL_DNS_SUFFIXES, ...(/^[a-z0-9-]+$/.test(host) ? [host] : []), 'host.docker.internal']),
+    )
+    const dnsConstraints = JSON.parse(constraints) as string[]
+    const ca = await loadOrCreatePair(pkiDir, 'ca', () => createCertificateAuthority('Berth local CA', { dnsConstraints }))
+    const clientCa = await loadOrCreatePair(pkiDir, 'client-ca', () => createCertificateAuthority('Berth client CA'))
+    const server = await loadOrCreatePair(pkiDir, 'server', () => issueServerCertificate(ca, defaultServerNames()))
+    const pki = new Pki(pkiDir, db, ca, clientCa, dnsConstraints, server)
+    await pki.ensureServerNames([...defaultServerNames(), ...extraNames])
+    return pki
+  }
+
+  get caFingerprint(): string {
+    return fingerprint(this.ca.certPem)
+  }
+
+  serverInfo() {
+    return certificateInfo(this.server.certPem)
+  }
+
+  /** Reissues the server certificate when it lacks one of `names` or expires within 30 days. Returns whether it did. */
+  async ensureServerNames(names: string[]): Promise<boolean> {
+    const refused = names.filter((name) => !isPermittedName(name, this.dnsConstraints))
+    if (refused.length > 0) {
+      throw new NameNotPermittedError(
+        `${refused.join(', ')} ${refused.length > 1 ? 'are' : 'is'} outside the names Berth's CA may certify (${this.dnsConstraints.join(', ')} and private addresses)`,
+      )
+    }
+    const info = this.serverInfo()
+    const current = new Set(info.names.map((n) => n.toLowerCase()))
+    const wanted = [...new Set([...info.names, ...names].map((n) => n.toLowerCase()))]
+    const missing = names.some((name) => !current.has(name.toLowerCase()))
+    const expiring = info.notAfter.getTime() - Date.now() < RENEW_BEFORE_MS
+    if (!missing && !expiring) return false
+    this.server = issueServerCertificate(this.ca, wanted)
+    await writePair(this.dir, 'server', this.server)
+    return true
+  }
+
+  issueClient(name: string): IssuedCertificate {
+    const issued = issueClientCertificate(this.clientCa, name)
+    this.db
+      .prepare('INSERT INTO client_certificates (serial, name, issued_at, not_after, cert_pem) VALUES (?, ?, ?, ?, ?)')
+      .run(issued.serial.toLowerCase(), name, Date.now(), issued.notAfter.getTime(), issued.certPem)
+    return issued
+  }
+
+  listClients(): ClientCertificateRecord[] {
+    const rows = this.db
+      .prepare<[], { serial: string; name: string; issued_at: number; not_after: number; revoked_at: number | null }>(
+        'SELECT serial, name, issued_at, not_after, revoked_at FROM client_certificates ORDER BY issued_at, serial',
+      )
+      .all()
+    return rows.map((row) => ({
+      serial: row.serial,
+      name: row.name,
+      issuedAt: row.issued_at,
+      notAfter: row.not_after,
+      revokedAt: row.revoked_at,
+      state: row.revoked_at ? 'revoked' : row.not_after < Date.now() ? 'expired' : 'valid',
+    }))
+  }
+
+  /** Revokes by serial, or every certificate with that name. Returns the serials revoked. */
+  revoke(nameOrSerial: string): string[] {
+    const key = nameOrSerial.toLowerCase()
+    const targets = this.listClients().filter((c) => c.revokedAt === null && (c.serial === key || c.name === nameOrSerial))
+    const stamp = this.db.prepare('UPDATE client_certificates SET revoked_at = ? WHERE serial = ?')
+    for (const c of targets) stamp.run(Date.now(), c.serial)
+    this.reloadRevocations()
+    return targets.map((c) => c.serial)
+  }
+
+  isRevoked(serial: string): boolean {
+    return this.revoked.has(serial.toLowerCase())
+  }
+
+  /** Re-reads revocations (another process may have written them while no server ran). */
+  reloadRevocations(): void {
+    const rows = this.db.prepare<[], { serial: string }>('SELECT serial FROM client_certificates WHERE revoked_at IS NOT NULL').all()
+    this.revoked = new Set(rows.map((r) => r.serial))
+  }
+}
+
+async function loadOrCreate(path: string, create: () => Promise<string>): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch {
+    const content = await create()
+    await writeAtomic(path, content, 0o600)
+    return content
+  }
+}
+
+async function loadOrCreatePair(dir: string, name: string, create: () => KeyAndCertificate): Promise<KeyAndCertificate> {
+  try {
+    return { keyPem: await readFile(join(dir, `${name}.key`), 'utf8'), certPem: await readFile(join(dir, `${name}.crt`), 'utf8') }
+  } catch {
+    const pair = create()
+    await writePair(dir, name, pair)
+    return pair
+  }
+}
+
+async function writePair(dir: string, name: string, pair: KeyAndCertificate): Promise<void> {
+  // key first: a crash between the two leaves a key without its certificate, which is recreated
+  await writeAtomic(join(dir, `${name}.key`), pair.keyPem, 0o600)
+  await writeAtomic(join(dir, `${name}.crt`), pair.certPem, 0o644)
+}
+
+async function writeAtomic(path: string, content: string, mode: number): Promise<void> {
+  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`
+  await writeFile(temp, content, { mode })
+  await rename(temp, path)
+}
