@@ -48,7 +48,9 @@ export const accessPolicy = fp(async (app: FastifyInstance, options: AccessOptio
     }
 
     if (options.writes === 'basic') {
-      const credentials = basicCredentials(request.headers.authorization)
+      // clients answer a Basic challenge with empty credentials when they have none: anonymous
+      const given = basicCredentials(request.headers.authorization)
+      const credentials = given && (given.name !== '' || given.password !== '') ? given : undefined
       // GET /v2/ is where clients log in: it checks credentials, and asks for them when absent
       const loginCheck = request.url === '/v2/' || request.url === '/v2'
       if (credentials) {

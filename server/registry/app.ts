@@ -48,6 +48,12 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
     requestTimeout: 0,
     connectionTimeout: 0,
     return503OnClosing: true,
+    // a request the HTTP parser cannot read still gets the spec's error body
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return socket.destroy(error)
+      const body = JSON.stringify(new OciError('BAD_REQUEST', 'malformed HTTP request').toBody())
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+    },
   })
 
   // Bodies stay streams: blobs are hashed and written as they arrive, never buffered.
