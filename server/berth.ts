@@ -6,6 +6,7 @@ import { isOperation, operations, type ListenerInfo } from './admin/operations'
 import type { WritePolicy } from './auth/access'
 import { formatAuthority, isLoopbackHost, type ListenAddress } from './config'
 import { closeControl, listenControl } from './control'
+import { startGcSchedule, type GcSchedule } from './gc/schedule'
 import { openCore, type Core } from './core'
 import { buildRegistryApp } from './registry/app'
 import type { FsckReport } from './store/fsck'
@@ -27,6 +28,10 @@ export interface BerthOptions {
   hostNames?: string[]
   /** registry-API deletes; the GUI and CLI delete regardless */
   deleteEnabled?: boolean
+  /** run GC every N hours and/or after N deletes */
+  gcSchedule?: GcSchedule
+  /** where the server reports what it does by itself (scheduled GC) */
+  log?: (line: string) => void
 }
 
 export type ListenerKind = 'http' | 'https' | 'mtls' | 'admin'
@@ -80,6 +85,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
   })
   const apps: FastifyInstance[] = []
   let renewal: NodeJS.Timeout | undefined
+  let stopSchedule = () => {}
   try {
     core = await openCore(options.dataDir, { hostNames })
     const { store, pki, users } = core
@@ -105,6 +111,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       listeners.push(await listen(app, 'mtls', mtls))
     }
 
+    stopSchedule = startGcSchedule(store, core.gc, options.gcSchedule ?? {}, options.log ?? ((line) => process.stderr.write(`${line}\n`)))
     renewal = setInterval(async () => {
       if (!(await pki.ensureServerNames(pki.serverInfo().names).catch(() => false))) return
       for (const [i, listener] of listeners.entries()) {
@@ -114,6 +121,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     }, RENEWAL_CHECK_MS).unref()
   } catch (error) {
     clearInterval(renewal)
+    stopSchedule()
     await Promise.all(apps.map((app) => app.close()))
     core?.close()
     await closeControl(control, layout)
@@ -129,6 +137,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     fsck: (fsckOptions) => opened.store.fsck(fsckOptions),
     async close() {
       clearInterval(renewal)
+      stopSchedule()
       await Promise.all(apps.map((app) => closeGracefully(app)))
       opened.close()
       await closeControl(control, layout)

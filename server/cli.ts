@@ -5,15 +5,18 @@ import { ListenError } from './berth'
 import { UserError } from './auth/users'
 import { certCommand } from './cli/cert'
 import { fsckCommand } from './cli/fsck'
+import { deleteCommand, deletionsCommand, gcCommand, undoCommand } from './cli/gc'
 import { serveCommand } from './cli/serve'
 import { trustCommand } from './cli/trust'
 import { userCommand } from './cli/user'
 import { NameNotPermittedError } from './tls/pki'
 import { TrustError } from './trust/system-store'
 import { UsageError, type Command } from './cli/usage'
+import { DeleteError, UndoError } from './store/deletions'
 import { DataDirError } from './store/store'
+import { GcBusyError } from './gc/collector'
 
-const commands: Command[] = [serveCommand, fsckCommand, certCommand, trustCommand, userCommand]
+const commands: Command[] = [serveCommand, fsckCommand, gcCommand, deleteCommand, undoCommand, deletionsCommand, certCommand, trustCommand, userCommand]
 
 function usage(): string {
   const lines = commands.map((c) => `  ${c.name.padEnd(8)} ${c.summary}`)
@@ -21,7 +24,7 @@ function usage(): string {
 }
 
 /** Errors that are the user's to fix: one line on stderr, exit 2. */
-const USER_ERRORS = [UsageError, AddressError, DataDirError, DataDirBusyError, ListenError, UserError, NameNotPermittedError, RemoteError, TrustError]
+const USER_ERRORS = [UsageError, AddressError, DataDirError, DataDirBusyError, ListenError, UserError, NameNotPermittedError, RemoteError, TrustError, DeleteError, UndoError, GcBusyError]
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv

@@ -2,6 +2,7 @@
 // listeners; CLI commands open it directly when no server runs.
 import { Users } from './auth/users'
 import { closeControl, listenControl, type ControlHandler } from './control'
+import { GarbageCollector } from './gc/collector'
 import { StoreLayout } from './store/layout'
 import { prepareDataDir, Store } from './store/store'
 import { Pki } from './tls/pki'
@@ -11,6 +12,7 @@ export interface Core {
   store: Store
   pki: Pki
   users: Users
+  gc: GarbageCollector
   close(): void
 }
 
@@ -18,7 +20,7 @@ export async function openCore(dataDir: string, options: { hostNames?: string[] 
   const store = await Store.open(dataDir)
   try {
     const pki = await Pki.open(store.layout.pkiDir, store.db, options.hostNames)
-    return { dataDir, store, pki, users: new Users(store.db), close: () => store.close() }
+    return { dataDir, store, pki, users: new Users(store.db), gc: new GarbageCollector(store), close: () => store.close() }
   } catch (error) {
     store.close()
     throw error

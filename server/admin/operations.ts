@@ -52,6 +52,25 @@ export const operations = {
   },
   'user.remove': async ({ core }: OperationContext, args: { name: string }) => ({ removed: core.users.remove(args.name) }),
   'user.list': async ({ core }: OperationContext, _args: NoArgs) => core.users.list(),
+  gc: async ({ core }: OperationContext, args: { dryRun?: boolean; untagged?: boolean }) =>
+    core.gc.run({ dryRun: args.dryRun, untagged: args.untagged }),
+  'gc.history': async ({ core }: OperationContext, _args: NoArgs) => core.gc.history(),
+  /** `repository`, `repository:tag` or `repository@digest` */
+  delete: async ({ core }: OperationContext, args: { reference: string }) => {
+    const { deletions, events } = core.store
+    const at = args.reference.indexOf('@')
+    const colon = args.reference.lastIndexOf(':')
+    const record =
+      at >= 0
+        ? deletions.deleteManifest(args.reference.slice(0, at), args.reference.slice(at + 1))
+        : colon > args.reference.lastIndexOf('/')
+          ? deletions.deleteTag(args.reference.slice(0, colon), args.reference.slice(colon + 1))
+          : deletions.deleteRepository(args.reference)
+    events.record({ kind: 'delete', repository: record.repository, reference: record.reference ?? undefined, detail: `deletion ${record.id} (undoable)` })
+    return record
+  },
+  undo: async ({ core }: OperationContext, args: { id?: number }) => core.store.deletions.undo(args.id),
+  deletions: async ({ core }: OperationContext, _args: NoArgs) => core.store.deletions.list(),
 } satisfies Record<string, (context: OperationContext, args: never) => Promise<unknown>>
 
 export type OperationName = keyof typeof operations

@@ -1,6 +1,7 @@
 // berth serve: runs the registry until SIGINT/SIGTERM.
 import { createBerth, DEFAULT_HTTP, DEFAULT_HTTPS, DEFAULT_MTLS } from '../berth'
 import { formatAuthority, parseListenAddress, resolveDataDir } from '../config'
+import { parseGcSchedule } from '../gc/schedule'
 import { out, parseFlags, UsageError, type Command } from './usage'
 
 const address = (a: { host: string; port: number }) => formatAuthority(a.host, a.port)
@@ -10,7 +11,7 @@ export const serveCommand: Command = {
   summary: 'run the registry',
   help: `usage: berth serve [--data-dir DIR] [--http ADDR|off] [--https ADDR|off]
                    [--https-write open|basic|off] [--mtls ADDR|off] [--admin ADDR|off]
-                   [--host NAME ...] [--delete on|off]
+                   [--host NAME ...] [--delete on|off] [--gc-schedule SCHEDULE]
 
   --data-dir DIR        where blobs and metadata live (default: $BERTH_DATA_DIR, else
                         $XDG_DATA_HOME/berth or ~/.local/share/berth)
@@ -23,6 +24,8 @@ export const serveCommand: Command = {
   --admin ADDR|off      GUI and admin API (arrives with the desktop app)
   --host NAME           an extra name or IP for the server certificate (repeatable)
   --delete on|off       registry-API deletes (default on; GUI/CLI deletes always work)
+  --gc-schedule S       off (default), daily, hourly, every:HOURS, after:DELETES, or both
+                        comma-separated (e.g. daily,after:50)
 
 ADDR is HOST:PORT ([IPv6]:PORT); port 0 picks a free port. Prints one "berth: registry ..."
 line per listener, then "berth: ready". SIGINT/SIGTERM finish in-flight requests, close
@@ -38,6 +41,7 @@ the database and exit 0.`,
       admin: { type: 'string' },
       host: { type: 'string', multiple: true },
       delete: { type: 'string' },
+      'gc-schedule': { type: 'string' },
     })
     if (values.help) return out(this.help), 0
     if (values.delete !== undefined && values.delete !== 'on' && values.delete !== 'off') {
@@ -51,7 +55,14 @@ the database and exit 0.`,
     const listenFlag = (flag: string | undefined, fallback: { host: string; port: number }) =>
       flag === undefined ? fallback : parseListenAddress(flag)
 
+    let gcSchedule
+    try {
+      gcSchedule = parseGcSchedule(values['gc-schedule'] ?? 'off')
+    } catch (error) {
+      throw new UsageError((error as Error).message)
+    }
     const berth = await createBerth({
+      gcSchedule,
       dataDir: resolveDataDir(values['data-dir']),
       http: listenFlag(values.http, DEFAULT_HTTP),
       https: listenFlag(values.https, DEFAULT_HTTPS),

@@ -24,6 +24,7 @@ export async function blobRoutes(app: FastifyInstance): Promise<void> {
 
   app.head('/v2/:name/blobs/:digest', async (request: BlobRequest, reply) => {
     const { digest, blob } = lookUp(request)
+    app.store.blobs.touch(request.params.name, digest)
     describe(reply, digest.text).header('Content-Length', blob.size)
     return reply.send()
   })

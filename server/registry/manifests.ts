@@ -37,7 +37,10 @@ export async function manifestRoutes(app: FastifyInstance): Promise<void> {
       .header('Content-Length', manifest.size)
 
   app.head('/v2/:name/manifests/:reference', async (request: ManifestRequest, reply) => {
-    describe(reply, lookUp(request))
+    const manifest = lookUp(request)
+    const ref = reference(request)
+    if (ref.kind === 'digest') manifests.touch(request.params.name, ref.digest)
+    describe(reply, manifest)
     return reply.send()
   })
 

@@ -18,6 +18,7 @@ export class BlobStore {
   private readonly insertBlob
   private readonly insertLink
   private readonly deleteLink
+  private readonly touchLink
 
   constructor(
     private readonly db: Database.Database,
@@ -34,8 +35,14 @@ export class BlobStore {
     this.insertBlob = db.prepare<[string, number, number]>(
       'INSERT OR IGNORE INTO blobs (digest, size, created_at) VALUES (?, ?, ?)',
     )
+    // (re)linking makes the link fresh again: a client is about to reference it
     this.insertLink = db.prepare<[number, string, number]>(
-      'INSERT OR IGNORE INTO repository_blobs (repository_id, digest, linked_at) VALUES (?, ?, ?)',
+      `INSERT INTO repository_blobs (repository_id, digest, linked_at, claimed) VALUES (?, ?, ?, 0)
+       ON CONFLICT (repository_id, digest) DO UPDATE SET linked_at = excluded.linked_at, claimed = 0`,
+    )
+    this.touchLink = db.prepare<[number, string, string, number]>(
+      `UPDATE repository_blobs SET linked_at = ?, claimed = 0
+       WHERE digest = ? AND repository_id = (SELECT id FROM repositories WHERE name = ?) AND (claimed = 1 OR linked_at < ?)`,
     )
     this.deleteLink = db.prepare<[string, string]>(
       `DELETE FROM repository_blobs WHERE digest = ?
@@ -64,6 +71,15 @@ export class BlobStore {
       this.insertLink.run(this.repositories.ensure(repository), digest.text, Date.now())
       return true
     })()
+  }
+
+  /**
+   * A HEAD before a push means the client will reference the blob: keep it fresh, so GC does not
+   * take it between the check and the manifest. Writes at most once a minute per link.
+   */
+  touch(repository: string, digest: Digest): void {
+    const now = Date.now()
+    this.touchLink.run(now, digest.text, repository, now - 60_000)
   }
 
   /** Removes `repository`'s link to the blob; the bytes stay until GC finds nothing uses them. */

@@ -102,6 +102,44 @@ const migrations: string[] = [
     created_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 3: garbage collection. Content is "fresh" (claimed = 0) from upload, mount or HEAD until a
+  // manifest, tag or index references it (claimed = 1); fresh content is kept for a grace
+  // window, claimed content as long as something kept references it.
+  `
+  ALTER TABLE repository_blobs ADD COLUMN claimed INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE manifests ADD COLUMN claimed INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE manifests ADD COLUMN touched_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE manifests SET touched_at = pushed_at;
+  UPDATE manifests SET claimed = 1 WHERE id IN (SELECT manifest_id FROM tags)
+    OR digest IN (SELECT child_digest FROM manifest_children);
+  UPDATE repository_blobs SET claimed = 1 WHERE EXISTS (
+    SELECT 1 FROM manifest_blobs mb JOIN manifests m ON m.id = mb.manifest_id
+    WHERE m.repository_id = repository_blobs.repository_id AND mb.digest = repository_blobs.digest);
+  -- blob files whose rows a GC removed; recovery finishes removing them after a crash
+  CREATE TABLE pending_file_deletes (digest TEXT PRIMARY KEY) WITHOUT ROWID;
+  -- GUI/CLI deletes, kept so they can be undone until GC removes the content
+  CREATE TABLE deletions (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('tag', 'manifest', 'repository')),
+    repository TEXT NOT NULL,
+    reference TEXT,
+    snapshot TEXT NOT NULL,
+    undone_at INTEGER
+  );
+  CREATE TABLE gc_runs (
+    id INTEGER PRIMARY KEY,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    dry_run INTEGER NOT NULL,
+    untagged INTEGER NOT NULL,
+    manifests INTEGER NOT NULL DEFAULT 0,
+    blobs INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    uploads INTEGER NOT NULL DEFAULT 0,
+    repositories INTEGER NOT NULL DEFAULT 0
+  );
+  `,
 ]
 
 export function openDatabase(path: string): Db {

@@ -67,6 +67,8 @@ export async function fsck(db: Database.Database, layout: StoreLayout, options: 
     db.prepare('DELETE FROM repository_blobs WHERE digest = ?').run(digest)
     db.prepare('DELETE FROM blobs WHERE digest = ?').run(digest)
   })
+  // a running GC removes these files right after their rows
+  const pendingDelete = db.prepare<[string], { digest: string }>('SELECT digest FROM pending_file_deletes WHERE digest = ?')
   // re-asked per file: a blob committed while the walk ran has a row by now
   const blobRow = db.prepare<[string], { digest: string }>('SELECT digest FROM blobs WHERE digest = ?')
   const blobRows = db.prepare<[], { digest: string; size: number }>('SELECT digest, size FROM blobs').all()
@@ -107,7 +109,7 @@ export async function fsck(db: Database.Database, layout: StoreLayout, options: 
       problem({ kind: 'unexpected-file', subject: file, detail: 'not a blob file of this layout', repairable: true }, () =>
         rm(file, { force: true }),
       )
-    } else if (!blobDigests.has(digest.text) && !inFlight().digests.has(digest.text) && !blobRow.get(digest.text)) {
+    } else if (!blobDigests.has(digest.text) && !inFlight().digests.has(digest.text) && !blobRow.get(digest.text) && !pendingDelete.get(digest.text) && (await fileSize(file)) !== undefined) {
       problem({ kind: 'orphan-blob-file', subject: file, detail: `no row for ${digest.text}`, repairable: true }, () =>
         rm(file, { force: true }),
       )

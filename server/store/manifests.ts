@@ -57,6 +57,11 @@ export class ManifestStore {
   private readonly selectTagsAfter
   private readonly selectRepositoriesAfter
   private readonly selectReferrers
+  private readonly freshen
+  private readonly claimManifest
+  private readonly claimChildren
+  private readonly claimBlobs
+  private readonly touchByDigest
 
   constructor(
     private readonly db: Database.Database,
@@ -77,8 +82,23 @@ export class ManifestStore {
       'SELECT id FROM manifests WHERE repository_id = ? AND digest = ?',
     )
     this.insertManifest = db.prepare(
-      `INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject, annotations, size, content, pushed_at, pushed_by)
-       VALUES (@repositoryId, @digest, @mediaType, @artifactType, @subject, @annotations, @size, @content, @pushedAt, @pushedBy)`,
+      `INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject, annotations, size, content, pushed_at, pushed_by, touched_at)
+       VALUES (@repositoryId, @digest, @mediaType, @artifactType, @subject, @annotations, @size, @content, @pushedAt, @pushedBy, @pushedAt)`,
+    )
+    this.freshen = db.prepare<[number, number]>('UPDATE manifests SET claimed = 0, touched_at = ? WHERE id = ?')
+    this.claimManifest = db.prepare<[number]>('UPDATE manifests SET claimed = 1 WHERE id = ?')
+    this.claimChildren = db.prepare<[{ id: number }]>(
+      `UPDATE manifests SET claimed = 1 WHERE repository_id = (SELECT repository_id FROM manifests WHERE id = @id)
+       AND digest IN (SELECT child_digest FROM manifest_children WHERE manifest_id = @id)`,
+    )
+    this.claimBlobs = db.prepare<[{ id: number }]>(
+      `UPDATE repository_blobs SET claimed = 1 WHERE repository_id = (SELECT repository_id FROM manifests WHERE id = @id)
+       AND digest IN (SELECT digest FROM manifest_blobs WHERE manifest_id = @id)`,
+    )
+    this.touchByDigest = db.prepare<[number, string, string, number]>(
+      `UPDATE manifests SET claimed = 0, touched_at = ? WHERE digest = ?
+       AND repository_id = (SELECT id FROM repositories WHERE name = ?) AND (claimed = 1 OR touched_at < ?)
+       AND id NOT IN (SELECT manifest_id FROM tags)`,
     )
     this.insertManifestBlob = db.prepare<[number, string, string]>(
       'INSERT OR IGNORE INTO manifest_blobs (manifest_id, digest, role) VALUES (?, ?, ?)',
@@ -158,8 +178,17 @@ export class ManifestStore {
           if (!layer.external) this.insertManifestBlob.run(id, layer.digest.text, 'layer')
         }
         for (const child of manifest.children) this.insertChild.run(id, child.digest.text)
+      } else {
+        // pushed again: a client is about to reference it, keep it fresh for GC
+        this.freshen.run(Date.now(), id)
       }
-      if (reference.kind === 'tag') this.upsertTag.run(repositoryId, reference.tag, id, Date.now())
+      // what this manifest references is now claimed: GC keeps it exactly as long as the manifest
+      this.claimBlobs.run({ id })
+      this.claimChildren.run({ id })
+      if (reference.kind === 'tag') {
+        this.upsertTag.run(repositoryId, reference.tag, id, Date.now())
+        this.claimManifest.run(id)
+      }
       return { digest, subject: manifest.subject?.digest.text, created }
     })()
   }
@@ -178,6 +207,12 @@ export class ManifestStore {
         throw new StoreError('manifest-blob-unknown', `manifest ${child.digest.text} is not in this repository`)
       }
     }
+  }
+
+  /** A HEAD by digest before a push: keep an untagged manifest fresh. Writes at most once a minute. */
+  touch(repository: string, digest: Digest): void {
+    const now = Date.now()
+    this.touchByDigest.run(now, digest.text, repository, now - 60_000)
   }
 
   /** Deletes a manifest and every tag pointing at it. */

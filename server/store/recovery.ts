@@ -50,6 +50,19 @@ export async function recoverStore(db: Database.Database, layout: StoreLayout, b
     known.add(session.id)
   }
 
+  // A GC removed these rows and crashed before removing their files: finish the job, unless
+  // the same bytes were pushed again since.
+  const pending = db.prepare<[], { digest: string }>('SELECT digest FROM pending_file_deletes').all()
+  const blobRow = db.prepare<[string], { digest: string }>('SELECT digest FROM blobs WHERE digest = ?')
+  for (const { digest: text } of pending) {
+    const digest = parseDigest(text)
+    if (digest && !blobRow.get(text)) {
+      await rm(layout.blobPath(digest), { force: true })
+      report.strayFilesRemoved++
+    }
+    db.prepare('DELETE FROM pending_file_deletes WHERE digest = ?').run(text)
+  }
+
   for (const name of await listDir(layout.uploadsDir)) {
     if (isValidUploadId(name) && known.has(name)) continue
     await rm(`${layout.uploadsDir}/${name}`, { force: true, recursive: true })

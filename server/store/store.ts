@@ -2,6 +2,7 @@
 import { access, constants, mkdir } from 'node:fs/promises'
 import type Database from 'better-sqlite3'
 import { BlobStore } from './blobs'
+import { Deletions } from './deletions'
 import { openDatabase } from './database'
 import { EventLog } from './events'
 import { fsck, type FsckReport } from './fsck'
@@ -21,6 +22,7 @@ export class Store {
     readonly uploads: UploadStore,
     readonly manifests: ManifestStore,
     readonly events: EventLog,
+    readonly deletions: Deletions,
     readonly recovery: RecoveryReport,
   ) {}
 
@@ -39,7 +41,7 @@ export class Store {
     const uploads = new UploadStore(db, layout, blobs)
     const manifests = new ManifestStore(db, repositories)
     const recovery = await recoverStore(db, layout, blobs)
-    return new Store(layout, db, blobs, uploads, manifests, new EventLog(db), recovery)
+    return new Store(layout, db, blobs, uploads, manifests, new EventLog(db), new Deletions(db, repositories), recovery)
   }
 
   fsck(options: { repair?: boolean } = {}): Promise<FsckReport> {

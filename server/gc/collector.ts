@@ -1,0 +1,355 @@
+// Mark and sweep over the metadata, online: pushes, pulls and mounts go on while it runs.
+//
+// The protocol that makes it safe without a read-only window:
+//  - Content is "fresh" from upload, mount or HEAD until a manifest, tag or index references it
+//    (see migration 3). Fresh content is kept for a grace window, so a blob uploaded a moment ago
+//    for a manifest not pushed yet is never taken. Content that was referenced and lost its last
+//    reference is garbage at once, so results are exact and immediate.
+//  - plan() marks and lists candidates in one read transaction; that list *is* the dry run.
+//  - apply() removes candidates in small write transactions, re-checking each one inside its
+//    transaction against the state at that moment: anything pushed, tagged, touched or
+//    referenced since the plan is kept. Node runs each transaction and the file removals after
+//    it without interleaving any request.
+//  - Blob rows are deleted and their files queued in pending_file_deletes in the same
+//    transaction; the files go right after, and recovery finishes the queue after a crash.
+import { rmSync } from 'node:fs'
+import { setImmediate as nextTick } from 'node:timers/promises'
+import { parseDigest } from '../store/references'
+import type { Store } from '../store/store'
+
+export interface GcOptions {
+  dryRun?: boolean
+  /** treat a manifest that lost its last tag as garbage unless something kept reaches it */
+  untagged?: boolean
+  /** how long fresh (never referenced) content is kept; default one hour */
+  graceMs?: number
+  /** upload sessions untouched for longer are removed; default one day */
+  uploadMaxAgeMs?: number
+  onProgress?: (progress: GcProgress) => void
+}
+
+export type GcPhase = 'mark' | 'manifests' | 'links' | 'blobs' | 'uploads' | 'repositories' | 'done'
+
+export interface GcProgress {
+  phase: GcPhase
+  done: number
+  total: number
+}
+
+export interface GcCounts {
+  manifests: number
+  /** config and layer blobs (not manifests) */
+  blobs: number
+  /** disk space freed, manifests included */
+  bytes: number
+  uploads: number
+  repositories: number
+}
+
+export interface GcResult extends GcCounts {
+  runId: number
+  dryRun: boolean
+  untagged: boolean
+  startedAt: number
+  finishedAt: number
+}
+
+interface ManifestRow {
+  id: number
+  repository_id: number
+  digest: string
+  subject: string | null
+  claimed: number
+  touched_at: number
+  size: number
+}
+
+interface Plan {
+  startedAt: number
+  freshAfter: number
+  uploadCutoff: number
+  manifests: ManifestRow[]
+  links: { repository_id: number; digest: string }[]
+  blobs: { digest: string; size: number }[]
+  uploads: string[]
+  repositories: number[]
+}
+
+export const DEFAULT_GRACE_MS = 60 * 60 * 1000
+export const DEFAULT_UPLOAD_MAX_AGE_MS = 24 * 60 * 60 * 1000
+const BATCH = 500
+
+export class GcBusyError extends Error {}
+
+export class GarbageCollector {
+  private running = false
+
+  constructor(private readonly store: Store) {}
+
+  async run(options: GcOptions = {}): Promise<GcResult> {
+    if (this.running) throw new GcBusyError('garbage collection is already running')
+    this.running = true
+    try {
+      const progress = options.onProgress ?? (() => {})
+      progress({ phase: 'mark', done: 0, total: 1 })
+      this.store.events.flush()
+      const plan = this.plan(options)
+      progress({ phase: 'mark', done: 1, total: 1 })
+      const counts = options.dryRun ? planCounts(plan) : await this.apply(plan, progress)
+      progress({ phase: 'done', done: 1, total: 1 })
+      return this.record(plan.startedAt, options, counts)
+    } finally {
+      this.running = false
+    }
+  }
+
+  get isRunning(): boolean {
+    return this.running
+  }
+
+  history(limit = 20): GcResult[] {
+    return this.store.db
+      .prepare<[number], { id: number; started_at: number; finished_at: number; dry_run: number; untagged: number } & GcCounts>(
+        'SELECT * FROM gc_runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT ?',
+      )
+      .all(limit)
+      .map((r) => ({
+        runId: r.id,
+        dryRun: Boolean(r.dry_run),
+        untagged: Boolean(r.untagged),
+        startedAt: r.started_at,
+        finishedAt: r.finished_at,
+        manifests: r.manifests,
+        blobs: r.blobs,
+        bytes: r.bytes,
+        uploads: r.uploads,
+        repositories: r.repositories,
+      }))
+  }
+
+  /** Mark: everything GC would remove now. One read transaction, no writes. */
+  private plan(options: GcOptions): Plan {
+    const db = this.store.db
+    const startedAt = Date.now()
+    const freshAfter = startedAt - (options.graceMs ?? DEFAULT_GRACE_MS)
+    const uploadCutoff = startedAt - (options.uploadMaxAgeMs ?? DEFAULT_UPLOAD_MAX_AGE_MS)
+    return db.transaction((): Plan => {
+      const manifests = db.prepare<[], ManifestRow>('SELECT id, repository_id, digest, subject, claimed, touched_at, size FROM manifests').all()
+      const byKey = new Map(manifests.map((m) => [`${m.repository_id}\0${m.digest}`, m]))
+      const referrers = new Map<string, ManifestRow[]>()
+      for (const m of manifests) {
+        if (m.subject === null) continue
+        const key = `${m.repository_id}\0${m.subject}`
+        referrers.set(key, [...(referrers.get(key) ?? []), m])
+      }
+      const children = new Map<number, string[]>()
+      for (const row of db.prepare<[], { manifest_id: number; child_digest: string }>('SELECT manifest_id, child_digest FROM manifest_children').all()) {
+        children.set(row.manifest_id, [...(children.get(row.manifest_id) ?? []), row.child_digest])
+      }
+      const tagged = new Set(db.prepare<[], { manifest_id: number }>('SELECT DISTINCT manifest_id FROM tags').all().map((r) => r.manifest_id))
+
+      const kept = new Set<number>()
+      const queue: ManifestRow[] = []
+      const keep = (m: ManifestRow | undefined) => {
+        if (m && !kept.has(m.id)) {
+          kept.add(m.id)
+          queue.push(m)
+        }
+      }
+      for (const m of manifests) {
+        const fresh = !m.claimed && m.touched_at > freshAfter
+        if (tagged.has(m.id) || fresh || (!options.untagged && m.subject === null)) keep(m)
+      }
+      // what a kept manifest reaches is kept: its index children and its referrers
+      while (queue.length) {
+        const m = queue.pop()!
+        for (const child of children.get(m.id) ?? []) keep(byKey.get(`${m.repository_id}\0${child}`))
+        for (const referrer of referrers.get(`${m.repository_id}\0${m.digest}`) ?? []) keep(referrer)
+      }
+
+      const keptRefs = new Set<string>()
+      const keptBlobs = new Set<string>()
+      for (const row of db.prepare<[], { manifest_id: number; repository_id: number; digest: string }>(
+        'SELECT mb.manifest_id, m.repository_id, mb.digest FROM manifest_blobs mb JOIN manifests m ON m.id = mb.manifest_id',
+      ).all()) {
+        if (!kept.has(row.manifest_id)) continue
+        keptRefs.add(`${row.repository_id}\0${row.digest}`)
+        keptBlobs.add(row.digest)
+      }
+      const links = db.prepare<[], { repository_id: number; digest: string; claimed: number; linked_at: number }>(
+        'SELECT repository_id, digest, claimed, linked_at FROM repository_blobs',
+      ).all()
+      const garbageLinks = links.filter((l) => !keptRefs.has(`${l.repository_id}\0${l.digest}`) && (l.claimed === 1 || l.linked_at <= freshAfter))
+      const garbageLinkKeys = new Set(garbageLinks.map((l) => `${l.repository_id}\0${l.digest}`))
+      for (const l of links) if (!garbageLinkKeys.has(`${l.repository_id}\0${l.digest}`)) keptBlobs.add(l.digest)
+      for (const digest of this.store.uploads.inFlight().digests) keptBlobs.add(digest)
+      const blobs = db.prepare<[], { digest: string; size: number }>('SELECT digest, size FROM blobs').all().filter((b) => !keptBlobs.has(b.digest))
+
+      const busy = this.store.uploads.inFlight().uploadIds
+      const uploads = db
+        .prepare<[number], { id: string }>('SELECT id FROM uploads WHERE updated_at < ?')
+        .all(uploadCutoff)
+        .map((u) => u.id)
+        .filter((id) => !busy.has(id))
+      const staleUploads = new Set(uploads)
+
+      const garbageManifests = manifests.filter((m) => !kept.has(m.id))
+      // a repository is left empty when nothing in it is kept
+      const occupied = new Set<number>()
+      for (const m of manifests) if (kept.has(m.id)) occupied.add(m.repository_id)
+      for (const l of links) if (!garbageLinkKeys.has(`${l.repository_id}\0${l.digest}`)) occupied.add(l.repository_id)
+      const activeSessions = new Set(
+        db.prepare<[], { id: string; repository: string }>('SELECT id, repository FROM uploads').all().filter((u) => !staleUploads.has(u.id)).map((u) => u.repository),
+      )
+      const repositories = db
+        .prepare<[], { id: number; name: string }>('SELECT id, name FROM repositories')
+        .all()
+        .filter((r) => !occupied.has(r.id) && !activeSessions.has(r.name))
+      return {
+        startedAt,
+        freshAfter,
+        uploadCutoff,
+        manifests: garbageManifests,
+        links: garbageLinks,
+        blobs,
+        uploads,
+        repositories: repositories.map((r) => r.id),
+      }
+    })()
+  }
+
+  /** Sweep: removes the plan's candidates that are still garbage, in small transactions. */
+  private async apply(plan: Plan, progress: (p: GcProgress) => void): Promise<GcCounts> {
+    const db = this.store.db
+    const counts: GcCounts = { manifests: 0, blobs: 0, bytes: 0, uploads: 0, repositories: 0 }
+    const gone = new Set(plan.manifests.map((m) => m.id))
+
+    const isTagged = db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM tags WHERE manifest_id = ?')
+    const current = db.prepare<[number], { claimed: number; touched_at: number }>('SELECT claimed, touched_at FROM manifests WHERE id = ?')
+    const parents = db.prepare<[number, string], { id: number }>(
+      'SELECT m.id FROM manifest_children mc JOIN manifests m ON m.id = mc.manifest_id WHERE m.repository_id = ? AND mc.child_digest = ?',
+    )
+    const subjectHolder = db.prepare<[number, string], { id: number }>('SELECT id FROM manifests WHERE repository_id = ? AND digest = ?')
+    const deleteManifest = db.prepare<[number]>('DELETE FROM manifests WHERE id = ?')
+    await this.batches('manifests', plan.manifests, progress, (m) => {
+      const now = current.get(m.id)
+      if (!now) return
+      const freshNow = !now.claimed && now.touched_at > plan.freshAfter
+      const reachedByKept = (rows: { id: number }[]) => rows.some((r) => !gone.has(r.id))
+      const subjectKept = m.subject !== null && reachedByKept(subjectHolder.all(m.repository_id, m.subject))
+      if (isTagged.get(m.id)!.n > 0 || freshNow || (!now.claimed && now.touched_at >= plan.startedAt) || reachedByKept(parents.all(m.repository_id, m.digest)) || subjectKept) {
+        gone.delete(m.id)
+        return
+      }
+      deleteManifest.run(m.id)
+      counts.manifests++
+      counts.bytes += m.size
+    })
+
+    const referencedInRepository = db.prepare<[number, string], { n: number }>(
+      'SELECT count(*) AS n FROM manifest_blobs mb JOIN manifests m ON m.id = mb.manifest_id WHERE m.repository_id = ? AND mb.digest = ?',
+    )
+    const link = db.prepare<[number, string], { claimed: number; linked_at: number }>(
+      'SELECT claimed, linked_at FROM repository_blobs WHERE repository_id = ? AND digest = ?',
+    )
+    const deleteLink = db.prepare<[number, string]>('DELETE FROM repository_blobs WHERE repository_id = ? AND digest = ?')
+    await this.batches('links', plan.links, progress, (l) => {
+      const now = link.get(l.repository_id, l.digest)
+      if (!now || (now.claimed === 0 && now.linked_at > plan.freshAfter)) return
+      if (referencedInRepository.get(l.repository_id, l.digest)!.n > 0) return
+      deleteLink.run(l.repository_id, l.digest)
+    })
+
+    const stillUsed = db.prepare<[string, string], { n: number }>(
+      `SELECT (SELECT count(*) FROM manifest_blobs WHERE digest = ?) + (SELECT count(*) FROM repository_blobs WHERE digest = ?) AS n`,
+    )
+    const deleteBlob = db.prepare<[string]>('DELETE FROM blobs WHERE digest = ?')
+    const queueFile = db.prepare<[string]>('INSERT OR IGNORE INTO pending_file_deletes (digest) VALUES (?)')
+    const unqueueFile = db.prepare<[string]>('DELETE FROM pending_file_deletes WHERE digest = ?')
+    const blobRow = db.prepare<[string], { digest: string }>('SELECT digest FROM blobs WHERE digest = ?')
+    await this.batches(
+      'blobs',
+      plan.blobs,
+      progress,
+      (b) => {
+        if (this.store.uploads.inFlight().digests.has(b.digest)) return
+        if (stillUsed.get(b.digest, b.digest)!.n > 0) return
+        if (deleteBlob.run(b.digest).changes === 0) return
+        queueFile.run(b.digest)
+        counts.blobs++
+        counts.bytes += b.size
+      },
+      (removed) => {
+        // right after the transaction, before any request runs: nothing can re-add the row in between
+        for (const b of removed) {
+          if (blobRow.get(b.digest) || this.store.uploads.inFlight().digests.has(b.digest)) continue
+          rmSync(this.store.layout.blobPath(parseDigest(b.digest)!), { force: true })
+        }
+        db.transaction(() => removed.forEach((b) => unqueueFile.run(b.digest)))()
+      },
+    )
+
+    const upload = db.prepare<[string], { updated_at: number }>('SELECT updated_at FROM uploads WHERE id = ?')
+    const deleteUpload = db.prepare<[string]>('DELETE FROM uploads WHERE id = ?')
+    await this.batches('uploads', plan.uploads, progress, (id) => {
+      const now = upload.get(id)
+      if (!now || this.store.uploads.inFlight().uploadIds.has(id) || now.updated_at >= plan.uploadCutoff) return
+      deleteUpload.run(id)
+      rmSync(this.store.layout.uploadPath(id), { force: true })
+      counts.uploads++
+    })
+
+    const isEmpty = db.prepare<[number, number, number], { n: number }>(
+      `SELECT (SELECT count(*) FROM manifests WHERE repository_id = ?) + (SELECT count(*) FROM repository_blobs WHERE repository_id = ?)
+        + (SELECT count(*) FROM uploads WHERE repository = (SELECT name FROM repositories WHERE id = ?)) AS n`,
+    )
+    const deleteRepository = db.prepare<[number]>('DELETE FROM repositories WHERE id = ?')
+    await this.batches('repositories', plan.repositories, progress, (id) => {
+      if (isEmpty.get(id, id, id)!.n > 0) return
+      if (deleteRepository.run(id).changes > 0) counts.repositories++
+    })
+    return counts
+  }
+
+  /** Runs `each` over items in transactions of BATCH, yielding to requests between them. */
+  private async batches<T>(
+    phase: GcPhase,
+    items: T[],
+    progress: (p: GcProgress) => void,
+    each: (item: T) => void,
+    afterCommit?: (items: T[]) => void,
+  ): Promise<void> {
+    for (let start = 0; start < items.length; start += BATCH) {
+      const batch = items.slice(start, start + BATCH)
+      this.store.db.transaction(() => batch.forEach(each))()
+      afterCommit?.(batch)
+      progress({ phase, done: Math.min(start + BATCH, items.length), total: items.length })
+      await nextTick()
+    }
+  }
+
+  private record(startedAt: number, options: GcOptions, counts: GcCounts): GcResult {
+    const finishedAt = Date.now()
+    const runId = Number(
+      this.store.db
+        .prepare(
+          `INSERT INTO gc_runs (started_at, finished_at, dry_run, untagged, manifests, blobs, bytes, uploads, repositories)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(startedAt, finishedAt, options.dryRun ? 1 : 0, options.untagged ? 1 : 0, counts.manifests, counts.blobs, counts.bytes, counts.uploads, counts.repositories)
+        .lastInsertRowid,
+    )
+    return { runId, dryRun: Boolean(options.dryRun), untagged: Boolean(options.untagged), startedAt, finishedAt, ...counts }
+  }
+}
+
+function planCounts(plan: Plan): GcCounts {
+  const bytes = plan.blobs.reduce((sum, b) => sum + b.size, 0) + plan.manifests.reduce((sum, m) => sum + m.size, 0)
+  return {
+    manifests: plan.manifests.length,
+    blobs: plan.blobs.length,
+    bytes,
+    uploads: plan.uploads.length,
+    repositories: plan.repositories.length,
+  }
+}
