@@ -88,7 +88,8 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
   let stopSchedule = () => {}
   try {
     core = await openCore(options.dataDir, { hostNames })
-    const { store, pki, users } = core
+    const { store, users } = core
+    const pki = await core.pki()
     const policy = { deleteEnabled: options.deleteEnabled ?? true }
     const tls = (extra: object = {}) => ({ key: pki.server.keyPem, cert: pki.server.certPem, minVersion: 'TLSv1.2' as const, ...extra })
     const mtlsExtra = () => ({ ca: pki.clientCa.certPem, requestCert: true, rejectUnauthorized: true })

@@ -10,20 +10,23 @@ import { Pki } from './tls/pki'
 export interface Core {
   dataDir: string
   store: Store
-  pki: Pki
   users: Users
   gc: GarbageCollector
+  /** The PKI, created on first use: commands that need no certificate (gc, fsck) never make keys. */
+  pki(): Promise<Pki>
   close(): void
 }
 
 export async function openCore(dataDir: string, options: { hostNames?: string[] } = {}): Promise<Core> {
   const store = await Store.open(dataDir)
-  try {
-    const pki = await Pki.open(store.layout.pkiDir, store.db, options.hostNames)
-    return { dataDir, store, pki, users: new Users(store.db), gc: new GarbageCollector(store), close: () => store.close() }
-  } catch (error) {
-    store.close()
-    throw error
+  let pki: Promise<Pki> | undefined
+  return {
+    dataDir,
+    store,
+    users: new Users(store.db),
+    gc: new GarbageCollector(store),
+    pki: () => (pki ??= Pki.open(store.layout.pkiDir, store.db, options.hostNames)),
+    close: () => store.close(),
   }
 }
 

@@ -32,20 +32,22 @@ export const operations = {
   status: async ({ core, listeners }: OperationContext, _args: NoArgs) => ({
     dataDir: core.dataDir,
     listeners,
-    serverNames: core.pki.serverInfo().names,
-    caFingerprint: core.pki.caFingerprint,
+    serverNames: (await core.pki()).serverInfo().names,
+    caFingerprint: (await core.pki()).caFingerprint,
   }),
   fsck: async ({ core }: OperationContext, args: { repair?: boolean }) => core.store.fsck({ repair: args.repair }),
   'cert.ca': async ({ core }: OperationContext, _args: NoArgs) => {
-    const info = certificateInfo(core.pki.ca.certPem)
-    return { pem: core.pki.ca.certPem, clientCaPem: core.pki.clientCa.certPem, fingerprint: info.fingerprint, notAfter: info.notAfter.toISOString() }
+    const pki = await core.pki()
+    const info = certificateInfo(pki.ca.certPem)
+    return { pem: pki.ca.certPem, clientCaPem: pki.clientCa.certPem, fingerprint: info.fingerprint, notAfter: info.notAfter.toISOString() }
   },
   'cert.client': async ({ core }: OperationContext, args: { name: string }): Promise<ClientBundle> => {
-    const issued = core.pki.issueClient(args.name)
-    return { serial: issued.serial.toLowerCase(), name: args.name, certPem: issued.certPem, keyPem: issued.keyPem, caPem: core.pki.ca.certPem }
+    const pki = await core.pki()
+    const issued = pki.issueClient(args.name)
+    return { serial: issued.serial.toLowerCase(), name: args.name, certPem: issued.certPem, keyPem: issued.keyPem, caPem: pki.ca.certPem }
   },
-  'cert.list': async ({ core }: OperationContext, _args: NoArgs) => core.pki.listClients(),
-  'cert.revoke': async ({ core }: OperationContext, args: { target: string }) => core.pki.revoke(args.target),
+  'cert.list': async ({ core }: OperationContext, _args: NoArgs) => (await core.pki()).listClients(),
+  'cert.revoke': async ({ core }: OperationContext, args: { target: string }) => (await core.pki()).revoke(args.target),
   'user.add': async ({ core }: OperationContext, args: { name: string; password: string }) => {
     core.users.add(args.name, args.password)
     return { name: args.name }

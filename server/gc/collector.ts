@@ -167,21 +167,30 @@ export class GarbageCollector {
         for (const referrer of referrers.get(`${m.repository_id}\0${m.digest}`) ?? []) keep(referrer)
       }
 
-      const keptRefs = new Set<string>()
-      const keptBlobs = new Set<string>()
-      for (const row of db.prepare<[], { manifest_id: number; repository_id: number; digest: string }>(
-        'SELECT mb.manifest_id, m.repository_id, mb.digest FROM manifest_blobs mb JOIN manifests m ON m.id = mb.manifest_id',
-      ).all()) {
+      // digest -> repositories whose kept manifests reference it. No join with manifests: their
+      // rows are wide (the bytes live inline), and each manifest's repository is known here.
+      const keptRefs = new Map<string, number[]>()
+      const repositoryOf = new Map(manifests.map((m) => [m.id, m.repository_id]))
+      for (const row of db.prepare<[], { manifest_id: number; digest: string }>('SELECT manifest_id, digest FROM manifest_blobs').all()) {
         if (!kept.has(row.manifest_id)) continue
-        keptRefs.add(`${row.repository_id}\0${row.digest}`)
-        keptBlobs.add(row.digest)
+        const repositories = keptRefs.get(row.digest)
+        if (repositories) repositories.push(repositoryOf.get(row.manifest_id)!)
+        else keptRefs.set(row.digest, [repositoryOf.get(row.manifest_id)!])
       }
+      const keptBlobs = new Set<string>(keptRefs.keys())
       const links = db.prepare<[], { repository_id: number; digest: string; claimed: number; linked_at: number }>(
         'SELECT repository_id, digest, claimed, linked_at FROM repository_blobs',
       ).all()
-      const garbageLinks = links.filter((l) => !keptRefs.has(`${l.repository_id}\0${l.digest}`) && (l.claimed === 1 || l.linked_at <= freshAfter))
-      const garbageLinkKeys = new Set(garbageLinks.map((l) => `${l.repository_id}\0${l.digest}`))
-      for (const l of links) if (!garbageLinkKeys.has(`${l.repository_id}\0${l.digest}`)) keptBlobs.add(l.digest)
+      const garbageLinks: typeof links = []
+      const occupied = new Set<number>()
+      for (const l of links) {
+        const referenced = keptRefs.get(l.digest)?.includes(l.repository_id) ?? false
+        if (!referenced && (l.claimed === 1 || l.linked_at <= freshAfter)) garbageLinks.push(l)
+        else {
+          keptBlobs.add(l.digest)
+          occupied.add(l.repository_id)
+        }
+      }
       for (const digest of this.store.uploads.inFlight().digests) keptBlobs.add(digest)
       const blobs = db.prepare<[], { digest: string; size: number }>('SELECT digest, size FROM blobs').all().filter((b) => !keptBlobs.has(b.digest))
 
@@ -195,9 +204,7 @@ export class GarbageCollector {
 
       const garbageManifests = manifests.filter((m) => !kept.has(m.id))
       // a repository is left empty when nothing in it is kept
-      const occupied = new Set<number>()
       for (const m of manifests) if (kept.has(m.id)) occupied.add(m.repository_id)
-      for (const l of links) if (!garbageLinkKeys.has(`${l.repository_id}\0${l.digest}`)) occupied.add(l.repository_id)
       const activeSessions = new Set(
         db.prepare<[], { id: string; repository: string }>('SELECT id, repository FROM uploads').all().filter((u) => !staleUploads.has(u.id)).map((u) => u.repository),
       )
@@ -246,24 +253,22 @@ export class GarbageCollector {
       counts.bytes += m.size
     })
 
-    const referencedInRepository = db.prepare<[number, string], { n: number }>(
-      'SELECT count(*) AS n FROM manifest_blobs mb JOIN manifests m ON m.id = mb.manifest_id WHERE m.repository_id = ? AND mb.digest = ?',
+    // one statement per candidate: deleted only if, right now, it is neither fresh nor referenced
+    const deleteLink = db.prepare<[{ repository: number; digest: string; freshAfter: number }]>(
+      `DELETE FROM repository_blobs WHERE repository_id = @repository AND digest = @digest
+       AND (claimed = 1 OR linked_at <= @freshAfter)
+       AND NOT EXISTS (SELECT 1 FROM manifest_blobs mb JOIN manifests m ON m.id = mb.manifest_id
+                       WHERE mb.digest = @digest AND m.repository_id = @repository)`,
     )
-    const link = db.prepare<[number, string], { claimed: number; linked_at: number }>(
-      'SELECT claimed, linked_at FROM repository_blobs WHERE repository_id = ? AND digest = ?',
-    )
-    const deleteLink = db.prepare<[number, string]>('DELETE FROM repository_blobs WHERE repository_id = ? AND digest = ?')
     await this.batches('links', plan.links, progress, (l) => {
-      const now = link.get(l.repository_id, l.digest)
-      if (!now || (now.claimed === 0 && now.linked_at > plan.freshAfter)) return
-      if (referencedInRepository.get(l.repository_id, l.digest)!.n > 0) return
-      deleteLink.run(l.repository_id, l.digest)
+      deleteLink.run({ repository: l.repository_id, digest: l.digest, freshAfter: plan.freshAfter })
     })
 
-    const stillUsed = db.prepare<[string, string], { n: number }>(
-      `SELECT (SELECT count(*) FROM manifest_blobs WHERE digest = ?) + (SELECT count(*) FROM repository_blobs WHERE digest = ?) AS n`,
+    const deleteBlob = db.prepare<[{ digest: string }]>(
+      `DELETE FROM blobs WHERE digest = @digest
+       AND NOT EXISTS (SELECT 1 FROM manifest_blobs WHERE digest = @digest)
+       AND NOT EXISTS (SELECT 1 FROM repository_blobs WHERE digest = @digest)`,
     )
-    const deleteBlob = db.prepare<[string]>('DELETE FROM blobs WHERE digest = ?')
     const queueFile = db.prepare<[string]>('INSERT OR IGNORE INTO pending_file_deletes (digest) VALUES (?)')
     const unqueueFile = db.prepare<[string]>('DELETE FROM pending_file_deletes WHERE digest = ?')
     const blobRow = db.prepare<[string], { digest: string }>('SELECT digest FROM blobs WHERE digest = ?')
@@ -273,8 +278,7 @@ export class GarbageCollector {
       progress,
       (b) => {
         if (this.store.uploads.inFlight().digests.has(b.digest)) return
-        if (stillUsed.get(b.digest, b.digest)!.n > 0) return
-        if (deleteBlob.run(b.digest).changes === 0) return
+        if (deleteBlob.run({ digest: b.digest }).changes === 0) return // used again since the plan
         queueFile.run(b.digest)
         counts.blobs++
         counts.bytes += b.size
