@@ -84,6 +84,8 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     return operations[name]({ core, listeners }, body as never)
   })
   const apps: FastifyInstance[] = []
+  /** TLS apps and how to rebuild their context, for renewal */
+  const secured: { app: FastifyInstance; context: () => object }[] = []
   let renewal: NodeJS.Timeout | undefined
   let stopSchedule = () => {}
   try {
@@ -103,22 +105,21 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       const writes = options.httpsWrite ?? (isLoopbackHost(https.host) ? 'open' : 'basic')
       const app = await buildRegistryApp({ store, policy, https: tls(), access: { writes, tls: true, users } })
       apps.push(app)
+      secured.push({ app, context: () => tls() })
       listeners.push(await listen(app, 'https', https))
     }
     if (mtls) {
       const app = await buildRegistryApp({ store, policy, https: tls(mtlsExtra()), access: { writes: 'client-certificate', tls: true, pki } })
       refuseRevokedAtHandshake(app, pki)
       apps.push(app)
+      secured.push({ app, context: () => tls(mtlsExtra()) })
       listeners.push(await listen(app, 'mtls', mtls))
     }
 
     stopSchedule = startGcSchedule(store, core.gc, options.gcSchedule ?? {}, options.log ?? ((line) => process.stderr.write(`${line}\n`)))
     renewal = setInterval(async () => {
       if (!(await pki.ensureServerNames(pki.serverInfo().names).catch(() => false))) return
-      for (const [i, listener] of listeners.entries()) {
-        if (listener.kind === 'https') (apps[i].server as unknown as TLSServer).setSecureContext(tls())
-        if (listener.kind === 'mtls') (apps[i].server as unknown as TLSServer).setSecureContext(tls(mtlsExtra()))
-      }
+      for (const { app, context } of secured) (app.server as unknown as TLSServer).setSecureContext(context())
     }, RENEWAL_CHECK_MS).unref()
   } catch (error) {
     clearInterval(renewal)

@@ -1,8 +1,9 @@
 // Content-addressed blobs: one file per digest under blobs/, one row per blob, and a link
 // per repository that may read it.
 import { createReadStream, type ReadStream } from 'node:fs'
-import { mkdir, open, rename, stat } from 'node:fs/promises'
+import { mkdir, rename } from 'node:fs/promises'
 import type Database from 'better-sqlite3'
+import { fileSize, fsyncPath } from './files'
 import type { StoreLayout } from './layout'
 import type { Digest } from './references'
 import type { Repositories } from './repositories'
@@ -106,20 +107,7 @@ export class BlobStore {
     this.insertLink.run(this.repositories.ensure(repository), digest.text, now)
   }
 
-  async fileSize(digest: Digest): Promise<number | undefined> {
-    try {
-      return (await stat(this.layout.blobPath(digest))).size
-    } catch {
-      return undefined
-    }
-  }
-}
-
-export async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
+  fileSize(digest: Digest): Promise<number | undefined> {
+    return fileSize(this.layout.blobPath(digest))
   }
 }

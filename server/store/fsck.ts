@@ -2,9 +2,10 @@
 // file and every file its row, manifest bytes and references, and upload sessions.
 // `repair` removes only what nothing references.
 import { createHash } from 'node:crypto'
-import { readdir, rm, stat } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type Database from 'better-sqlite3'
+import { fileSize } from './files'
 import { isValidUploadId, type StoreLayout } from './layout'
 import { parseDigest } from './references'
 import { hashFile } from './uploads'
@@ -172,13 +173,6 @@ export async function fsck(db: Database.Database, layout: StoreLayout, options: 
   }
 }
 
-async function fileSize(path: string): Promise<number | undefined> {
-  try {
-    return (await stat(path)).size
-  } catch {
-    return undefined
-  }
-}
 
 async function walkFiles(dir: string): Promise<string[]> {
   let entries

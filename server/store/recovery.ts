@@ -1,8 +1,9 @@
 // Run every time a store is opened: finishes or undoes whatever a crash interrupted, so the
 // store is always in one of the states fsck accepts. Costs O(upload sessions), not O(store).
-import { readdir, rm, stat } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import type Database from 'better-sqlite3'
 import type { BlobStore } from './blobs'
+import { fileSize } from './files'
 import { isValidUploadId, type StoreLayout } from './layout'
 import { parseDigest } from './references'
 
@@ -71,13 +72,6 @@ export async function recoverStore(db: Database.Database, layout: StoreLayout, b
   return report
 }
 
-async function fileSize(path: string): Promise<number | undefined> {
-  try {
-    return (await stat(path)).size
-  } catch {
-    return undefined
-  }
-}
 
 async function listDir(path: string): Promise<string[]> {
   try {
