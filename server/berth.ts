@@ -2,13 +2,17 @@
 import type { FastifyInstance } from 'fastify'
 import type { Server } from 'node:http'
 import type { TLSSocket } from 'node:tls'
+import { randomBytes } from 'node:crypto'
+import { buildAdminApp } from './admin/server'
 import { isOperation, operations, type ListenerInfo } from './admin/operations'
-import type { WritePolicy } from './auth/access'
+import type { AccessOptions, WritePolicy } from './auth/access'
 import { formatAuthority, isLoopbackHost, type ListenAddress } from './config'
 import { closeControl, listenControl } from './control'
-import { startGcSchedule, type GcSchedule } from './gc/schedule'
+import { parseGcSchedule, startGcSchedule } from './gc/schedule'
 import { openCore, type Core } from './core'
 import { buildRegistryApp } from './registry/app'
+import { recordTlsFailures } from './registry/failures'
+import { saveSettings, validateSettings, type Settings } from './settings'
 import type { FsckReport } from './store/fsck'
 import { StoreLayout } from './store/layout'
 import { prepareDataDir, type Store } from './store/store'
@@ -28,8 +32,16 @@ export interface BerthOptions {
   hostNames?: string[]
   /** registry-API deletes; the GUI and CLI delete regardless */
   deleteEnabled?: boolean
-  /** run GC every N hours and/or after N deletes */
-  gcSchedule?: GcSchedule
+  /** off, daily, hourly, every:HOURS, after:DELETES (comma-separated) */
+  gcSchedule?: string
+  /** the GUI and admin API, loopback only; null (the default) turns it off */
+  admin?: ListenAddress | null
+  /** the admin API's token; random when absent */
+  adminToken?: string
+  /** the built GUI the admin listener serves (out/renderer) */
+  rendererDir?: string
+  /** what can restart Berth to apply listener changes (the desktop app can restart itself) */
+  restart?: () => void
   /** where the server reports what it does by itself (scheduled GC) */
   log?: (line: string) => void
 }
@@ -45,6 +57,16 @@ export interface Berth {
   readonly core: Core
   readonly store: Store
   readonly listeners: RunningListener[]
+  /** the token every admin API request must carry */
+  readonly adminToken: string
+  /** the URL that opens the GUI (with the token), when the admin listener runs */
+  readonly guiUrl: string | undefined
+  /** the settings in force, plus saved listener changes waiting for a restart */
+  settings(): Settings & { restartNeeded: boolean }
+  /** Validates, saves and applies settings: all at once except listener addresses (on restart). */
+  updateSettings(patch: Partial<Settings>): Promise<Settings & { restartNeeded: boolean }>
+  /** present when the shell can restart Berth */
+  readonly restart?: () => void
   fsck(options?: { repair?: boolean }): Promise<FsckReport>
   /** Stops accepting requests, lets in-flight ones finish (parking uploads after a grace period), closes the store. */
   close(): Promise<void>
@@ -70,12 +92,18 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     throw new ListenError(`plain HTTP serves loopback only; ${http.host} is not a loopback address (use --https for other hosts)`)
   }
   const hostNames = [...(options.hostNames ?? [])]
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
   for (const address of [https, mtls]) {
     if (address && !isLoopbackHost(address.host) && !['0.0.0.0', '::'].includes(address.host)) hostNames.push(address.host)
   }
 
+  const schedule = parseGcSchedule(options.gcSchedule ?? 'off')
   await prepareDataDir(layout)
   const listeners: RunningListener[] = []
+  const adminToken = options.adminToken ?? randomBytes(24).toString('base64url')
+  const addressText = (a: ListenAddress | null) => (a ? formatAuthority(a.host, a.port) : 'off')
+  let httpsAccess: AccessOptions | undefined
+  const policy = { deleteEnabled: options.deleteEnabled ?? true }
   let core: Core | undefined
   const control = await listenControl(layout, async (path, body) => {
     if (!core) throw new Error('the server is still starting')
@@ -92,7 +120,6 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     core = await openCore(options.dataDir, { hostNames })
     const { store, users } = core
     const pki = await core.pki()
-    const policy = { deleteEnabled: options.deleteEnabled ?? true }
     const tls = (extra: object = {}) => ({ key: pki.server.keyPem, cert: pki.server.certPem, minVersion: 'TLSv1.2' as const, ...extra })
     const mtlsExtra = () => ({ ca: pki.clientCa.certPem, requestCert: true, rejectUnauthorized: true })
 
@@ -103,20 +130,26 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     }
     if (https) {
       const writes = options.httpsWrite ?? (isLoopbackHost(https.host) ? 'open' : 'basic')
-      const app = await buildRegistryApp({ store, policy, https: tls(), access: { writes, tls: true, users } })
+      // one object the access policy reads on every request, so a settings change applies at once
+      httpsAccess = { writes, tls: true, users }
+      const app = await buildRegistryApp({ store, policy, https: tls(), access: httpsAccess })
       apps.push(app)
       secured.push({ app, context: () => tls() })
-      listeners.push(await listen(app, 'https', https))
+      const running = await listen(app, 'https', https)
+      recordTlsFailures(app, store.events, { mtls: false, address: () => running.url })
+      listeners.push(running)
     }
     if (mtls) {
       const app = await buildRegistryApp({ store, policy, https: tls(mtlsExtra()), access: { writes: 'client-certificate', tls: true, pki } })
       refuseRevokedAtHandshake(app, pki)
       apps.push(app)
       secured.push({ app, context: () => tls(mtlsExtra()) })
-      listeners.push(await listen(app, 'mtls', mtls))
+      const running = await listen(app, 'mtls', mtls)
+      recordTlsFailures(app, store.events, { mtls: true, address: () => running.url })
+      listeners.push(running)
     }
 
-    stopSchedule = startGcSchedule(store, core.gc, options.gcSchedule ?? {}, options.log ?? ((line) => process.stderr.write(`${line}\n`)))
+    stopSchedule = startGcSchedule(store, core.gc, schedule, log)
     renewal = setInterval(async () => {
       if (!(await pki.ensureServerNames(pki.serverInfo().names).catch(() => false))) return
       for (const { app, context } of secured) (app.server as unknown as TLSServer).setSecureContext(context())
@@ -131,11 +164,46 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
   }
 
   const opened = core
-  return {
+  const started: Settings = {
+    http: addressText(http),
+    https: addressText(https),
+    mtls: addressText(mtls),
+    httpsWrite: httpsAccess?.writes === 'basic' || httpsAccess?.writes === 'off' ? httpsAccess.writes : 'open',
+    deleteEnabled: policy.deleteEnabled,
+    gcSchedule: options.gcSchedule ?? 'off',
+    hostNames: options.hostNames ?? [],
+  }
+  let current = started
+  const listenersChanged = () => (['http', 'https', 'mtls'] as const).some((key) => current[key] !== started[key])
+  let guiUrl: string | undefined
+  const berth: Berth = {
     dataDir: options.dataDir,
     core: opened,
     store: opened.store,
     listeners,
+    adminToken,
+    get guiUrl() {
+      return guiUrl
+    },
+    restart: options.restart,
+    settings: () => ({ ...current, restartNeeded: listenersChanged() }),
+    async updateSettings(patch) {
+      const next = validateSettings({ ...current, ...patch })
+      const pki = await opened.pki()
+      // a name the CA may not certify is refused before anything is saved
+      if (await pki.ensureServerNames(next.hostNames)) {
+        for (const { app, context } of secured) (app.server as unknown as TLSServer).setSecureContext(context())
+      }
+      policy.deleteEnabled = next.deleteEnabled
+      if (httpsAccess) httpsAccess.writes = next.httpsWrite
+      if (next.gcSchedule !== current.gcSchedule) {
+        stopSchedule()
+        stopSchedule = startGcSchedule(opened.store, opened.gc, parseGcSchedule(next.gcSchedule), log)
+      }
+      saveSettings(options.dataDir, next)
+      current = next
+      return berth.settings()
+    },
     fsck: (fsckOptions) => opened.store.fsck(fsckOptions),
     async close() {
       clearInterval(renewal)
@@ -145,6 +213,24 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       await closeControl(control, layout)
     },
   }
+
+  if (options.admin) {
+    if (!isLoopbackHost(options.admin.host)) {
+      await berth.close()
+      throw new ListenError(`the admin listener serves loopback only; ${options.admin.host} is not a loopback address`)
+    }
+    const app = await buildAdminApp({ berth, token: adminToken, rendererDir: options.rendererDir })
+    apps.push(app)
+    try {
+      const running = await listen(app, 'admin', options.admin)
+      listeners.push(running)
+      guiUrl = `${running.url}/?token=${adminToken}`
+    } catch (error) {
+      await berth.close()
+      throw error
+    }
+  }
+  return berth
 }
 
 interface TLSServer {
@@ -173,7 +259,7 @@ async function listen(app: FastifyInstance, kind: ListenerKind, address: ListenA
   }
   const bound = app.server.address()
   const port = typeof bound === 'object' && bound ? bound.port : address.port
-  const scheme = kind === 'http' ? 'http' : 'https'
+  const scheme = kind === 'http' || kind === 'admin' ? 'http' : 'https'
   return { kind, host: address.host, port, url: `${scheme}://${formatAuthority(address.host, port)}` }
 }
 

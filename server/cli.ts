@@ -1,5 +1,6 @@
 // The headless CLI: `berth <command>`. See CLI.md for the contract.
 import { AddressError } from './config'
+import { SettingsError } from './settings'
 import { DataDirBusyError, RemoteError } from './control'
 import { ListenError } from './berth'
 import { UserError } from './auth/users'
@@ -24,7 +25,7 @@ function usage(): string {
 }
 
 /** Errors that are the user's to fix: one line on stderr, exit 2. */
-const USER_ERRORS = [UsageError, AddressError, DataDirError, DataDirBusyError, ListenError, UserError, NameNotPermittedError, RemoteError, TrustError, DeleteError, UndoError, GcBusyError]
+const USER_ERRORS = [UsageError, AddressError, SettingsError, DataDirError, DataDirBusyError, ListenError, UserError, NameNotPermittedError, RemoteError, TrustError, DeleteError, UndoError, GcBusyError]
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv

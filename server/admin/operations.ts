@@ -2,6 +2,8 @@
 // live server (reached over the control socket) or on an offline core, so a change made while
 // a server runs takes effect at once: a revoked certificate, a new user.
 import type { Core } from '../core'
+import type { DeletionRecord } from '../store/deletions'
+import type { Store } from '../store/store'
 import { certificateInfo } from '../tls/certificates'
 
 export interface ListenerInfo {
@@ -58,20 +60,8 @@ export const operations = {
     core.gc.run({ dryRun: args.dryRun, untagged: args.untagged }),
   'gc.history': async ({ core }: OperationContext, _args: NoArgs) => core.gc.history(),
   /** `repository`, `repository:tag` or `repository@digest` */
-  delete: async ({ core }: OperationContext, args: { reference: string }) => {
-    const { deletions, events } = core.store
-    const at = args.reference.indexOf('@')
-    const colon = args.reference.lastIndexOf(':')
-    const record =
-      at >= 0
-        ? deletions.deleteManifest(args.reference.slice(0, at), args.reference.slice(at + 1))
-        : colon > args.reference.lastIndexOf('/')
-          ? deletions.deleteTag(args.reference.slice(0, colon), args.reference.slice(colon + 1))
-          : deletions.deleteRepository(args.reference)
-    events.record({ kind: 'delete', repository: record.repository, reference: record.reference ?? undefined, detail: `deletion ${record.id} (undoable)` })
-    return record
-  },
-  undo: async ({ core }: OperationContext, args: { id?: number }) => core.store.deletions.undo(args.id),
+  delete: async ({ core }: OperationContext, args: { reference: string }) => deleteReference(core.store, parseDeleteTarget(args.reference)),
+  undo: async ({ core }: OperationContext, args: { id?: number }) => undoDeletion(core.store, args.id),
   deletions: async ({ core }: OperationContext, _args: NoArgs) => core.store.deletions.list(),
 } satisfies Record<string, (context: OperationContext, args: never) => Promise<unknown>>
 
@@ -79,4 +69,41 @@ export type OperationName = keyof typeof operations
 
 export function isOperation(name: string): name is OperationName {
   return Object.hasOwn(operations, name)
+}
+
+/** What a delete removes: a whole repository, one tag, or one manifest (with its tags). */
+export interface DeleteTarget {
+  repository: string
+  tag?: string
+  digest?: string
+}
+
+/** `repository`, `repository:tag` or `repository@digest` */
+export function parseDeleteTarget(reference: string): DeleteTarget {
+  const at = reference.indexOf('@')
+  if (at >= 0) return { repository: reference.slice(0, at), digest: reference.slice(at + 1) }
+  const colon = reference.lastIndexOf(':')
+  if (colon > reference.lastIndexOf('/')) return { repository: reference.slice(0, colon), tag: reference.slice(colon + 1) }
+  return { repository: reference }
+}
+
+/** The delete itself, without recording it: also what a GC preview runs and rolls back. */
+export function applyDelete(store: Store, target: DeleteTarget): DeletionRecord {
+  const { deletions } = store
+  if (target.digest !== undefined) return deletions.deleteManifest(target.repository, target.digest)
+  if (target.tag !== undefined) return deletions.deleteTag(target.repository, target.tag)
+  return deletions.deleteRepository(target.repository)
+}
+
+/** An undoable delete, recorded in the activity log. */
+export function deleteReference(store: Store, target: DeleteTarget): DeletionRecord {
+  const record = applyDelete(store, target)
+  store.events.record({ kind: 'delete', repository: record.repository, reference: record.reference ?? undefined, detail: `deletion ${record.id} (undoable)` })
+  return record
+}
+
+export function undoDeletion(store: Store, id?: number): DeletionRecord {
+  const record = store.deletions.undo(id)
+  store.events.record({ kind: 'undo', repository: record.repository, reference: record.reference ?? undefined, detail: `deletion ${record.id} undone` })
+  return record
 }

@@ -41,9 +41,9 @@ export const accessPolicy = fp(async (app: FastifyInstance, options: AccessOptio
     if (options.writes === 'client-certificate') request.identity = clientIdentity(request, options.pki!)
 
     if (options.writes === 'off') {
-      if (!isRead) throw new OciError('DENIED', 'this listener is pull-only')
+      if (!isRead) throw new OciError('DENIED', 'this listener is pull-only').because('pull-only')
       if (METHOD_OVERRIDES.some((h) => request.headers[h] !== undefined)) {
-        throw new OciError('DENIED', 'method overrides are refused on a pull-only listener')
+        throw new OciError('DENIED', 'method overrides are refused on a pull-only listener').because('pull-only')
       }
     }
 
@@ -55,13 +55,15 @@ export const accessPolicy = fp(async (app: FastifyInstance, options: AccessOptio
       const loginCheck = request.url === '/v2/' || request.url === '/v2'
       if (credentials) {
         if (!(await options.users!.verify(credentials.name, credentials.password))) {
-          throw new OciError('UNAUTHORIZED', 'wrong user name or password').withHeaders({ 'WWW-Authenticate': CHALLENGE })
+          throw new OciError('UNAUTHORIZED', 'wrong user name or password').withHeaders({ 'WWW-Authenticate': CHALLENGE }).because('wrong-password')
         }
         request.identity = credentials.name
       } else if (!isRead || loginCheck) {
-        throw new OciError('UNAUTHORIZED', 'log in to push: berth user add NAME, then docker/podman login').withHeaders({
+        // the login probe without credentials is how every client starts: not a failure to show
+        const refusal = new OciError('UNAUTHORIZED', 'log in to push: berth user add NAME, then docker/podman login').withHeaders({
           'WWW-Authenticate': CHALLENGE,
         })
+        throw loginCheck ? refusal : refusal.because('login-required')
       }
     }
   })
@@ -70,7 +72,7 @@ export const accessPolicy = fp(async (app: FastifyInstance, options: AccessOptio
 function clientIdentity(request: FastifyRequest, pki: Pki): string {
   const socket = request.raw.socket as TLSSocket
   const certificate = socket.getPeerCertificate?.()
-  if (!socket.authorized || !certificate?.serialNumber) throw new OciError('UNAUTHORIZED', 'a client certificate from Berth is required')
-  if (pki.isRevoked(certificate.serialNumber)) throw new OciError('DENIED', 'this client certificate has been revoked')
+  if (!socket.authorized || !certificate?.serialNumber) throw new OciError('UNAUTHORIZED', 'a client certificate from Berth is required').because('client-certificate-missing')
+  if (pki.isRevoked(certificate.serialNumber)) throw new OciError('DENIED', 'this client certificate has been revoked').because('revoked')
   return `cert:${certificate.subject?.CN ?? certificate.serialNumber}`
 }

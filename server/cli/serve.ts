@@ -1,6 +1,7 @@
 // berth serve: runs the registry until SIGINT/SIGTERM.
 import { createBerth, DEFAULT_HTTP, DEFAULT_HTTPS, DEFAULT_MTLS } from '../berth'
 import { formatAuthority, parseListenAddress, resolveDataDir } from '../config'
+import { berthOptionsFrom, loadSettings, type Settings } from '../settings'
 import { parseGcSchedule } from '../gc/schedule'
 import { out, parseFlags, UsageError, type Command } from './usage'
 
@@ -21,14 +22,16 @@ export const serveCommand: Command = {
                         from \`berth user\`; default elsewhere), off (pull-only)
   --mtls ADDR|off       TLS + client certificate from \`berth cert client\`, read-write
                                                                          (default ${address(DEFAULT_MTLS)})
-  --admin ADDR|off      GUI and admin API (arrives with the desktop app)
+  --admin ADDR|off      the GUI and its admin API, loopback only (default 127.0.0.1:0: a
+                        free port). Prints "berth: gui URL"; the URL carries the token.
   --host NAME           an extra name or IP for the server certificate (repeatable)
   --delete on|off       registry-API deletes (default on; GUI/CLI deletes always work)
   --gc-schedule S       off (default), daily, hourly, every:HOURS, after:DELETES, or both
                         comma-separated (e.g. daily,after:50)
 
-ADDR is HOST:PORT ([IPv6]:PORT); port 0 picks a free port. Prints one "berth: registry ..."
-line per listener, then "berth: ready". SIGINT/SIGTERM finish in-flight requests, close
+ADDR is HOST:PORT ([IPv6]:PORT); port 0 picks a free port. Flags win over the settings saved
+from the GUI (DATA_DIR/settings.json). Prints one "berth: registry ..." line per listener,
+"berth: gui URL", then "berth: ready". SIGINT/SIGTERM finish in-flight requests, close
 the database and exit 0.`,
 
   async run(argv) {
@@ -51,29 +54,29 @@ the database and exit 0.`,
     if (httpsWrite !== undefined && !['open', 'basic', 'off'].includes(httpsWrite)) {
       throw new UsageError(`--https-write takes open, basic or off, not ${JSON.stringify(httpsWrite)}`)
     }
-    if (values.admin !== undefined && values.admin !== 'off') parseListenAddress(values.admin)
-    const listenFlag = (flag: string | undefined, fallback: { host: string; port: number }) =>
-      flag === undefined ? fallback : parseListenAddress(flag)
+    const admin = parseListenAddress(values.admin ?? '127.0.0.1:0')
+    for (const flag of [values.http, values.https, values.mtls]) if (flag !== undefined) parseListenAddress(flag)
 
-    let gcSchedule
     try {
-      gcSchedule = parseGcSchedule(values['gc-schedule'] ?? 'off')
+      parseGcSchedule(values['gc-schedule'] ?? 'off')
     } catch (error) {
       throw new UsageError((error as Error).message)
     }
-    const berth = await createBerth({
-      gcSchedule,
-      dataDir: resolveDataDir(values['data-dir']),
-      http: listenFlag(values.http, DEFAULT_HTTP),
-      https: listenFlag(values.https, DEFAULT_HTTPS),
-      httpsWrite: httpsWrite as 'open' | 'basic' | 'off' | undefined,
-      mtls: listenFlag(values.mtls, DEFAULT_MTLS),
-      hostNames: values.host ?? [],
-      deleteEnabled: values.delete !== 'off',
-    })
-    for (const listener of berth.listeners) {
-      out(`berth: registry ${listener.kind.padEnd(5)} ${listener.url}`)
+    const dataDir = resolveDataDir(values['data-dir'])
+    const flags: Partial<Settings> = {
+      http: values.http,
+      https: values.https,
+      mtls: values.mtls,
+      httpsWrite: httpsWrite as Settings['httpsWrite'] | undefined,
+      deleteEnabled: values.delete === undefined ? undefined : values.delete === 'on',
+      gcSchedule: values['gc-schedule'],
+      hostNames: values.host,
     }
+    const berth = await createBerth({ dataDir, admin, ...berthOptionsFrom(flags, loadSettings(dataDir)) })
+    for (const listener of berth.listeners) {
+      if (listener.kind !== 'admin') out(`berth: registry ${listener.kind.padEnd(5)} ${listener.url}`)
+    }
+    if (berth.guiUrl) out(`berth: gui ${berth.guiUrl}`)
     out('berth: ready')
 
     await new Promise<void>((resolve) => {

@@ -2,7 +2,8 @@
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
 import { DEFAULT_HTTPS, DEFAULT_MTLS } from '../berth'
-import { isLoopbackHost, parseListenAddress, resolveDataDir } from '../config'
+import { parseListenAddress, resolveDataDir } from '../config'
+import { clientEndpoints } from '../trust/endpoints'
 import { diagnose } from '../trust/doctor'
 import { applyPlan, describePlan } from '../trust/plan'
 import { findTarget, parseTargets, planInstall, planUninstall, trustStatus, type TrustResult } from '../trust/service'
@@ -123,8 +124,5 @@ async function resolveEndpoints(dataDir: string, flags: string[] | undefined): P
       return { ...address, mtls: mtlsPorts.has(address.port) }
     })
   }
-  return listeners.flatMap((l) => {
-    const names = isLoopbackHost(l.host) ? ['localhost', '127.0.0.1'] : status.serverNames.filter((n) => n !== '::1')
-    return names.map((host) => ({ host, port: l.port, mtls: l.kind === 'mtls' }))
-  })
+  return clientEndpoints(listeners, status.serverNames)
 }

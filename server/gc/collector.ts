@@ -46,6 +46,11 @@ export interface GcCounts {
   repositories: number
 }
 
+export interface GcPreview extends GcCounts {
+  /** what would go, the largest first */
+  items: { kind: 'manifest' | 'blob' | 'repository' | 'upload'; name: string; size: number }[]
+}
+
 export interface GcResult extends GcCounts {
   runId: number
   dryRun: boolean
@@ -100,6 +105,50 @@ export class GarbageCollector {
       return this.record(plan.startedAt, options, counts)
     } finally {
       this.running = false
+    }
+  }
+
+  /** What a run would remove now, by name, removing nothing (the GUI's preview). */
+  preview(options: GcOptions = {}, limit = 200): GcPreview {
+    this.store.events.flush()
+    const plan = this.plan(options)
+    const names = new Map(this.store.db.prepare<[], { id: number; name: string }>('SELECT id, name FROM repositories').all().map((r) => [r.id, r.name]))
+    const largest = <T extends { size: number }>(items: T[]) => [...items].sort((a, b) => b.size - a.size).slice(0, limit)
+    return {
+      ...planCounts(plan),
+      items: [
+        ...largest(plan.manifests).map((m) => ({ kind: 'manifest' as const, name: `${names.get(m.repository_id)}@${m.digest}`, size: m.size })),
+        ...largest(plan.blobs).map((b) => ({ kind: 'blob' as const, name: b.digest, size: b.size })),
+        ...plan.repositories.slice(0, limit).map((id) => ({ kind: 'repository' as const, name: names.get(id) ?? String(id), size: 0 })),
+        ...plan.uploads.slice(0, limit).map((id) => ({ kind: 'upload' as const, name: id, size: 0 })),
+      ],
+    }
+  }
+
+  /**
+   * What a run would free if `change` were made on top of what it would free anyway: the change
+   * runs in a transaction that is always rolled back.
+   */
+  wouldFreeAfter(change: () => void, options: GcOptions = {}): GcCounts {
+    this.store.events.flush()
+    const before = planCounts(this.plan(options))
+    let after: GcCounts | undefined
+    const rollback = new Error('rollback')
+    try {
+      this.store.db.transaction(() => {
+        change()
+        after = planCounts(this.plan(options))
+        throw rollback
+      })()
+    } catch (error) {
+      if (error !== rollback) throw error
+    }
+    return {
+      manifests: after!.manifests - before.manifests,
+      blobs: after!.blobs - before.blobs,
+      bytes: after!.bytes - before.bytes,
+      uploads: 0,
+      repositories: after!.repositories - before.repositories,
     }
   }
 
@@ -343,6 +392,9 @@ export class GarbageCollector {
         .run(startedAt, finishedAt, options.dryRun ? 1 : 0, options.untagged ? 1 : 0, counts.manifests, counts.blobs, counts.bytes, counts.uploads, counts.repositories)
         .lastInsertRowid,
     )
+    if (!options.dryRun) {
+      this.store.events.record({ kind: 'gc', detail: `removed ${counts.manifests} manifests, ${counts.blobs} blobs, ${counts.bytes} bytes` })
+    }
     return { runId, dryRun: Boolean(options.dryRun), untagged: Boolean(options.untagged), startedAt, finishedAt, ...counts }
   }
 }

@@ -6,6 +6,7 @@ import { baseRoutes } from './base'
 import { blobRoutes } from './blobs'
 import { catalogRoutes } from './catalog'
 import { OciError } from './errors'
+import { recordRefusal } from './failures'
 import { manifestRoutes } from './manifests'
 import { referrerRoutes } from './referrers'
 import { registryContext, type RegistryPolicy } from './context'
@@ -66,9 +67,10 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
     reply.header('X-Frame-Options', 'DENY')
   })
 
-  app.setErrorHandler((error: FastifyError | OciError, _request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((error: FastifyError | OciError, request: FastifyRequest, reply: FastifyReply) => {
     const oci = error instanceof OciError ? error : fromFrameworkError(error)
     if (oci.errorName === 'INTERNAL') app.log.error(error)
+    recordRefusal(options.store.events, request, oci)
     reply.status(oci.status).headers(oci.headers).type('application/json').send(oci.toBody())
   })
   app.setNotFoundHandler((request) => {

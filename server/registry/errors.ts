@@ -42,6 +42,8 @@ export class OciError extends Error {
   readonly code: string
   /** extra response headers, e.g. Range on a 416 */
   headers: Record<string, string> = {}
+  /** for refusals worth showing in the activity log: why (see admin/activity.ts) */
+  failure?: string
 
   constructor(
     readonly errorName: OciErrorName,
@@ -55,6 +57,12 @@ export class OciError extends Error {
 
   withHeaders(headers: Record<string, string>): this {
     Object.assign(this.headers, headers)
+    return this
+  }
+
+  /** Marks a refusal for the activity log with the reason a person can act on. */
+  because(failure: string): this {
+    this.failure = failure
     return this
   }
 

@@ -1,13 +1,16 @@
-// Push, pull and delete events for the GUI's activity view. Writes are batched so a burst
-// of pulls costs one transaction, not one per request.
+// Registry activity for the GUI: pushes, pulls, deletes, and failures (refused logins, TLS
+// handshakes a client gave up on). Writes are batched so a burst of pulls costs one
+// transaction, not one per request; subscribers hear of each event at once.
 import type Database from 'better-sqlite3'
 
-export type EventKind = 'push' | 'pull' | 'delete'
+export type EventKind = 'push' | 'pull' | 'delete' | 'undo' | 'tag' | 'gc' | 'auth' | 'tls'
 
 export interface RegistryEvent {
+  /** the row id; 0 until the event is written */
+  id: number
   at: number
   kind: EventKind
-  repository: string
+  repository?: string
   reference?: string
   digest?: string
   userAgent?: string
@@ -21,6 +24,7 @@ export class EventLog {
   private queue: RegistryEvent[] = []
   private timer: NodeJS.Timeout | undefined
   private readonly insert
+  private readonly listeners = new Set<(event: RegistryEvent) => void>()
 
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
@@ -29,8 +33,16 @@ export class EventLog {
     )
   }
 
-  record(event: Omit<RegistryEvent, 'at'>): void {
-    this.queue.push({ at: Date.now(), ...event })
+  record(event: Omit<RegistryEvent, 'at' | 'id'>): void {
+    const recorded = { id: 0, at: Date.now(), ...event }
+    this.queue.push(recorded)
+    for (const listener of this.listeners) {
+      try {
+        listener(recorded)
+      } catch {
+        // a failing subscriber (a closed GUI stream) must not fail the request that made the event
+      }
+    }
     if (this.queue.length >= MAX_QUEUED) this.flush()
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS).unref()
   }
@@ -43,16 +55,23 @@ export class EventLog {
     this.queue = []
     this.db.transaction(() => {
       for (const event of batch) {
-        this.insert.run({ reference: null, digest: null, userAgent: null, detail: null, ...event })
+        const { id: _unwritten, ...columns } = event
+        event.id = Number(this.insert.run({ repository: null, reference: null, digest: null, userAgent: null, detail: null, ...columns }).lastInsertRowid)
       }
     })()
+  }
+
+  /** Calls `listener` for every event as it is recorded; returns the unsubscribe. */
+  subscribe(listener: (event: RegistryEvent) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
   }
 
   recent(limit: number): RegistryEvent[] {
     this.flush()
     return this.db
       .prepare<[number], RegistryEvent>(
-        `SELECT at, kind, repository, reference, digest, user_agent AS userAgent, detail
+        `SELECT id, at, kind, repository, reference, digest, user_agent AS userAgent, detail
          FROM events ORDER BY id DESC LIMIT ?`,
       )
       .all(limit)

@@ -1,0 +1,362 @@
+// The admin contract: every operation the GUI can ask of Berth, as `'<area>:<action>'` → the
+// argument and result types. One file, no imports, so the renderer can share it as types only.
+// It is served two ways with the same names: over IPC in the desktop app, and as
+// POST /api/<channel> on the admin listener when headless.
+
+export type ListenerKind = 'http' | 'https' | 'mtls' | 'admin'
+export type WriteMode = 'open' | 'basic' | 'off' | 'client-certificate'
+
+export interface EndpointView {
+  kind: ListenerKind
+  url: string
+  /** HOST:PORT as clients write it in image references */
+  address: string
+  writes: WriteMode
+  /** what a developer types, ready to copy */
+  commands: { label: string; command: string }[]
+}
+
+export interface TrustSummary {
+  installed: number
+  total: number
+  /** targets with at least one endpoint not installed */
+  attention: string[]
+}
+
+export interface ActivityEvent {
+  id: number
+  at: number
+  kind: 'push' | 'pull' | 'delete' | 'undo' | 'tag' | 'gc' | 'auth' | 'tls'
+  repository: string | null
+  reference: string | null
+  digest: string | null
+  /** user agent or identity */
+  who: string | null
+  detail: string | null
+  /** for failures: what happened in words and how to fix it */
+  failure?: { explanation: string; fix: string }
+}
+
+export interface Overview {
+  version: string
+  dataDir: string
+  endpoints: EndpointView[]
+  trust: TrustSummary
+  storage: {
+    /** bytes on disk: blobs plus manifests */
+    stored: number
+    /** bytes the repositories hold if nothing were shared */
+    logical: number
+    savedByDedupe: number
+    /** free space on the data dir's disk */
+    free: number | null
+  }
+  counts: { repositories: number; tags: number; manifests: number; blobs: number }
+  recent: ActivityEvent[]
+}
+
+export interface RepositorySummary {
+  name: string
+  tags: number
+  manifests: number
+  lastPush: number | null
+  /** bytes held only by this repository */
+  uniqueBytes: number
+  /** bytes it shares with other repositories */
+  sharedBytes: number
+}
+
+export interface Platform {
+  os: string
+  architecture: string
+  variant?: string
+}
+
+export interface ManifestSummary {
+  digest: string
+  mediaType: string
+  artifactType: string | null
+  kind: 'image' | 'index' | 'artifact'
+  /** the manifest and every blob it (and its children) reference, each once */
+  size: number
+  platforms: string[]
+  pushedAt: number
+  pushedBy: string | null
+  signed: boolean
+  tags: string[]
+}
+
+export interface TagView extends ManifestSummary {
+  tag: string
+  updatedAt: number
+}
+
+export interface RepositoryView {
+  name: string
+  tags: TagView[]
+  /** manifests no tag names (and not children or referrers of another manifest) */
+  untagged: ManifestSummary[]
+  pullAddress: string | null
+}
+
+export interface ImageConfigView {
+  digest: string
+  size: number
+  os: string | null
+  architecture: string | null
+  variant: string | null
+  created: string | null
+  author: string | null
+  entrypoint: string[] | null
+  cmd: string[] | null
+  workingDir: string | null
+  user: string | null
+  env: string[]
+  labels: Record<string, string>
+  exposedPorts: string[]
+}
+
+export interface LayerView {
+  digest: string
+  size: number
+  mediaType: string
+  /** how many other manifests (in any repository) use this blob */
+  sharedWith: number
+}
+
+export interface HistoryView {
+  created: string | null
+  createdBy: string | null
+  comment: string | null
+  emptyLayer: boolean
+}
+
+export interface ChildView {
+  digest: string
+  mediaType: string
+  size: number
+  platform: string | null
+  stored: boolean
+}
+
+export interface ReferrerView {
+  digest: string
+  artifactType: string | null
+  kind: 'signature' | 'sbom' | 'attestation' | 'other'
+  size: number
+  created: string | null
+}
+
+export interface ManifestView extends ManifestSummary {
+  repository: string
+  subject: string | null
+  annotations: Record<string, string>
+  config: ImageConfigView | null
+  layers: LayerView[]
+  history: HistoryView[]
+  children: ChildView[]
+  referrers: ReferrerView[]
+  /** the manifest bytes as pushed */
+  raw: string
+}
+
+export interface DeletionView {
+  id: number
+  at: number
+  kind: 'tag' | 'manifest' | 'repository'
+  repository: string
+  reference: string | null
+  undoneAt: number | null
+}
+
+export interface GcCountsView {
+  manifests: number
+  blobs: number
+  bytes: number
+  uploads: number
+  repositories: number
+}
+
+export interface GcPreviewView extends GcCountsView {
+  /** what would go, the largest first (at most 200 of each) */
+  items: { kind: 'manifest' | 'blob' | 'repository' | 'upload'; name: string; size: number }[]
+}
+
+export interface GcRunView extends GcCountsView {
+  runId: number
+  dryRun: boolean
+  untagged: boolean
+  startedAt: number
+  finishedAt: number
+}
+
+export interface GcProgressView {
+  phase: 'mark' | 'manifests' | 'links' | 'blobs' | 'uploads' | 'repositories' | 'done'
+  done: number
+  total: number
+}
+
+export type TrustStateView = 'installed' | 'outdated' | 'missing'
+
+export interface TrustCell {
+  target: string
+  /** HOST:PORT, or * for the system store */
+  endpoint: string
+  state: TrustStateView
+  location: string
+}
+
+export interface TrustTargetView {
+  id: string
+  label: string
+  needsRoot: boolean
+  /** whether this client exists on this platform */
+  applies: boolean
+}
+
+export interface TrustMatrix {
+  targets: TrustTargetView[]
+  endpoints: { address: string; mtls: boolean }[]
+  cells: TrustCell[]
+  root: string
+}
+
+export interface Diagnosis {
+  target: string
+  endpoint: string
+  ok: boolean
+  reason: string
+  fix?: string
+}
+
+export interface CertificatesView {
+  caFingerprint: string
+  caNotAfter: string
+  caPem: string
+  serverNames: string[]
+  serverNotAfter: string
+  /** the name suffixes and ranges the CA may certify */
+  permitted: string
+}
+
+export interface ClientCertificateView {
+  serial: string
+  name: string
+  issuedAt: number
+  notAfter: number
+  revokedAt: number | null
+  state: 'valid' | 'expired' | 'revoked'
+}
+
+export interface ClientBundleView {
+  serial: string
+  /** a .tar.gz holding HOST:PORT/{ca.crt,client.cert,client.key} for certs.d */
+  filename: string
+  base64: string
+}
+
+export interface SettingsView {
+  /** HOST:PORT or 'off' for each registry listener; takes effect on restart */
+  http: string
+  https: string
+  mtls: string
+  httpsWrite: 'open' | 'basic' | 'off'
+  deleteEnabled: boolean
+  gcSchedule: string
+  hostNames: string[]
+  dataDir: string
+  /** listener changes saved but not yet running */
+  restartNeeded: boolean
+  /** whether this shell can restart itself (the desktop app can; headless says how) */
+  canRestart: boolean
+}
+
+export interface UserView {
+  name: string
+  createdAt: number
+}
+
+type None = Record<string, never>
+
+export interface AdminContract {
+  'overview:get': { args: None; result: Overview }
+  'repositories:list': { args: None; result: RepositorySummary[] }
+  'repository:get': { args: { name: string }; result: RepositoryView }
+  'repository:delete': { args: { name: string }; result: DeletionView }
+  'manifest:get': { args: { repository: string; digest: string }; result: ManifestView }
+  'manifest:delete': { args: { repository: string; digest: string }; result: DeletionView }
+  'tag:add': { args: { repository: string; digest: string; tag: string }; result: { tag: string } }
+  'tag:delete': { args: { repository: string; tag: string }; result: DeletionView }
+  /** what a garbage collection would free after the delete, without deleting */
+  'delete:preview': { args: { repository: string; tag?: string; digest?: string }; result: { plain: GcCountsView; untagged: GcCountsView } }
+  'deletions:list': { args: None; result: DeletionView[] }
+  'deletions:undo': { args: { id: number }; result: DeletionView }
+  'gc:preview': { args: { untagged: boolean }; result: GcPreviewView }
+  'gc:run': { args: { untagged: boolean }; result: GcRunView }
+  'gc:history': { args: None; result: GcRunView[] }
+  'trust:matrix': { args: None; result: TrustMatrix }
+  'trust:install': { args: { targets: string[] }; result: TrustMatrix }
+  'trust:uninstall': { args: { targets: string[] }; result: TrustMatrix }
+  'trust:doctor': { args: { target: string }; result: Diagnosis[] }
+  /** the files and commands an install or uninstall would write and run */
+  'trust:commands': { args: { targets: string[]; action: 'install' | 'uninstall' }; result: string[] }
+  'certificates:get': { args: None; result: CertificatesView }
+  'certificates:addName': { args: { name: string }; result: CertificatesView }
+  'clients:list': { args: None; result: ClientCertificateView[] }
+  'clients:issue': { args: { name: string }; result: ClientBundleView }
+  'clients:revoke': { args: { serial: string }; result: { revoked: string[] } }
+  'users:list': { args: None; result: UserView[] }
+  'users:add': { args: { name: string; password: string }; result: UserView[] }
+  'users:remove': { args: { name: string }; result: UserView[] }
+  'settings:get': { args: None; result: SettingsView }
+  'settings:update': { args: Partial<Omit<SettingsView, 'dataDir' | 'restartNeeded' | 'canRestart'>>; result: SettingsView }
+  'app:restart': { args: None; result: { restarting: boolean } }
+  'activity:recent': { args: { limit?: number }; result: ActivityEvent[] }
+}
+
+export type Channel = keyof AdminContract
+export type ArgsOf<C extends Channel> = AdminContract[C]['args']
+export type ResultOf<C extends Channel> = AdminContract[C]['result']
+
+/** What the live stream carries: registry activity, GC progress, and "something changed". */
+export type LiveMessage =
+  | { type: 'event'; event: ActivityEvent }
+  | { type: 'gc-progress'; progress: GcProgressView }
+  | { type: 'changed'; area: 'trust' | 'settings' | 'certificates' | 'users' }
+
+/** Every call answers one of these; errors are words a person can act on. */
+export type Reply<T> = { result: T } | { error: string }
+
+export const CHANNELS: Channel[] = [
+  'overview:get',
+  'repositories:list',
+  'repository:get',
+  'repository:delete',
+  'manifest:get',
+  'manifest:delete',
+  'tag:add',
+  'tag:delete',
+  'delete:preview',
+  'deletions:list',
+  'deletions:undo',
+  'gc:preview',
+  'gc:run',
+  'gc:history',
+  'trust:matrix',
+  'trust:install',
+  'trust:uninstall',
+  'trust:doctor',
+  'trust:commands',
+  'certificates:get',
+  'certificates:addName',
+  'clients:list',
+  'clients:issue',
+  'clients:revoke',
+  'users:list',
+  'users:add',
+  'users:remove',
+  'settings:get',
+  'settings:update',
+  'app:restart',
+  'activity:recent',
+]

@@ -1,0 +1,232 @@
+// The admin contract implemented over a running Berth. Both transports call these: the admin
+// listener (headless, HTTP + token) and IPC in the desktop app. Errors are thrown with a message
+// a person can act on; the transports answer them as { error }.
+import { statfs } from 'node:fs/promises'
+import packageJson from '../../package.json' with { type: 'json' }
+import type { Berth } from '../berth'
+import { formatAuthority, isLoopbackHost } from '../config'
+import { parseManifestReference } from '../store/references'
+import { certificateInfo } from '../tls/certificates'
+import { activityView } from './activity'
+import { certsDirBundle } from './bundle'
+import type { AdminContract, ArgsOf, Channel, EndpointView, ResultOf, SettingsView } from './contract'
+import { LiveHub } from './live'
+import { applyDelete, deleteReference, undoDeletion, type DeleteTarget } from './operations'
+import { StoreQueries } from './queries'
+import { TrustView } from './trust-view'
+
+export type AdminHandlers = { [C in Channel]: (args: ArgsOf<C>) => Promise<ResultOf<C>> }
+
+export interface AdminService {
+  handlers: AdminHandlers
+  live: LiveHub
+  /** runs one channel by name with untyped arguments (what arrives over a transport) */
+  call(channel: string, args: unknown): Promise<unknown>
+  close(): void
+}
+
+const RECENT_ON_OVERVIEW = 8
+
+export function createAdminService(berth: Berth): AdminService {
+  const { store, core } = berth
+  const queries = new StoreQueries(store)
+  const trust = new TrustView(berth)
+  const live = new LiveHub(store)
+
+  const endpoints = (): EndpointView[] =>
+    berth.listeners
+      .filter((l) => l.kind !== 'admin')
+      .map((l) => {
+        const address = clientAddress(l.host, l.port)
+        const writes = l.kind === 'mtls' ? 'client-certificate' : l.kind === 'https' ? berth.settings().httpsWrite : 'open'
+        return { kind: l.kind, url: l.url, address, writes, commands: endpointCommands(l.kind, address, writes) }
+      })
+  const pullAddress = () => {
+    const preferred = ['https', 'mtls', 'http'].map((kind) => berth.listeners.find((l) => l.kind === kind)).find(Boolean)
+    return preferred ? clientAddress(preferred.host, preferred.port) : null
+  }
+  const deletePreview = (target: DeleteTarget) => {
+    const change = () => void applyDelete(store, target)
+    return { plain: core.gc.wouldFreeAfter(change), untagged: core.gc.wouldFreeAfter(change, { untagged: true }) }
+  }
+  const settingsView = (): SettingsView => ({ ...berth.settings(), dataDir: berth.dataDir, canRestart: Boolean(berth.restart) })
+  const certificates = async () => {
+    const pki = await core.pki()
+    const ca = certificateInfo(pki.ca.certPem)
+    const server = pki.serverInfo()
+    return {
+      caFingerprint: ca.fingerprint,
+      caNotAfter: ca.notAfter.toISOString(),
+      caPem: pki.ca.certPem,
+      serverNames: server.names,
+      serverNotAfter: server.notAfter.toISOString(),
+      permitted: 'localhost and *.localhost, *.local, *.internal, *.lan, *.home.arpa, *.test, this host name, host.docker.internal; loopback, private and link-local IPs',
+    }
+  }
+  const users = () => core.users.list()
+
+  const handlers: AdminHandlers = {
+    'overview:get': async () => {
+      let free: number | null = null
+      try {
+        const fs = await statfs(berth.dataDir)
+        free = fs.bavail * fs.bsize
+      } catch {
+        free = null
+      }
+      return {
+        version: packageJson.version,
+        dataDir: berth.dataDir,
+        endpoints: endpoints(),
+        trust: await trust.summary(),
+        storage: { ...queries.storage(), free },
+        counts: queries.counts(),
+        recent: store.events.recent(RECENT_ON_OVERVIEW).map(activityView),
+      }
+    },
+    'repositories:list': async () => queries.repositories(),
+    'repository:get': async ({ name }) => {
+      const view = queries.repository(name, pullAddress())
+      if (!view) throw new Error(`repository ${name} is not in the registry`)
+      return view
+    },
+    'repository:delete': async ({ name }) => deleteReference(store, { repository: name }),
+    'manifest:get': async ({ repository, digest }) => {
+      const view = queries.manifest(repository, digest)
+      if (!view) throw new Error(`manifest ${digest} is not in ${repository}`)
+      return view
+    },
+    'manifest:delete': async ({ repository, digest }) => deleteReference(store, { repository, digest }),
+    'tag:add': async ({ repository, digest, tag }) => {
+      const ref = parseManifestReference(tag)
+      if (!ref || ref.kind !== 'tag') throw new Error(`${JSON.stringify(tag)} is not a valid tag (letters, digits, _ . -; at most 128; not starting with . or -)`)
+      const manifest = store.manifests.get(repository, { kind: 'digest', digest: parseDigestOrThrow(digest) })
+      if (!manifest) throw new Error(`manifest ${digest} is not in ${repository}`)
+      store.manifests.put(repository, ref, manifest.content, manifest.mediaType, 'berth gui')
+      store.events.record({ kind: 'tag', repository, reference: tag, digest, detail: `tagged ${digest} as ${tag}` })
+      return { tag }
+    },
+    'tag:delete': async ({ repository, tag }) => deleteReference(store, { repository, tag }),
+    'delete:preview': async (target) => deletePreview(target),
+    'deletions:list': async () => store.deletions.list(),
+    'deletions:undo': async ({ id }) => undoDeletion(store, id),
+    'gc:preview': async ({ untagged }) => core.gc.preview({ untagged }),
+    'gc:run': async ({ untagged }) => {
+      let last = 0
+      return core.gc.run({
+        untagged,
+        onProgress: (progress) => {
+          // at most ten progress messages a second reach the window
+          const now = Date.now()
+          if (now - last < 100 && progress.phase !== 'done') return
+          last = now
+          live.publish({ type: 'gc-progress', progress })
+        },
+      })
+    },
+    'gc:history': async () => core.gc.history(),
+    'trust:matrix': async () => trust.matrix(),
+    'trust:install': async ({ targets }) => {
+      const matrix = await trust.apply(targets, 'install')
+      live.publish({ type: 'changed', area: 'trust' })
+      return matrix
+    },
+    'trust:uninstall': async ({ targets }) => {
+      const matrix = await trust.apply(targets, 'uninstall')
+      live.publish({ type: 'changed', area: 'trust' })
+      return matrix
+    },
+    'trust:doctor': async ({ target }) => trust.doctor(target),
+    'trust:commands': async ({ targets, action }) => trust.commands(targets, action),
+    'certificates:get': certificates,
+    'certificates:addName': async ({ name }) => {
+      const wanted = name.trim().toLowerCase()
+      if (!wanted) throw new Error('type a host name or an IP address')
+      await berth.updateSettings({ hostNames: [...berth.settings().hostNames, wanted] })
+      live.publish({ type: 'changed', area: 'certificates' })
+      return certificates()
+    },
+    'clients:list': async () => (await core.pki()).listClients(),
+    'clients:issue': async ({ name }) => {
+      const label = name.trim()
+      if (!/^[\w.@-]{1,64}$/.test(label)) throw new Error('a client certificate name is 1 to 64 letters, digits, _ . @ or -')
+      const pki = await core.pki()
+      const issued = pki.issueClient(label)
+      const mtls = berth.listeners.find((l) => l.kind === 'mtls')
+      const folder = mtls ? clientAddress(mtls.host, mtls.port) : 'berth'
+      const bundle = await certsDirBundle(folder, [
+        { name: 'ca.crt', content: pki.ca.certPem, mode: 0o644 },
+        { name: 'client.cert', content: issued.certPem, mode: 0o644 },
+        { name: 'client.key', content: issued.keyPem, mode: 0o600 },
+      ])
+      live.publish({ type: 'changed', area: 'certificates' })
+      return { serial: issued.serial.toLowerCase(), filename: `berth-client-${label}.tar.gz`, base64: bundle.toString('base64') }
+    },
+    'clients:revoke': async ({ serial }) => {
+      const revoked = (await core.pki()).revoke(serial)
+      if (revoked.length === 0) throw new Error(`no valid client certificate ${serial}`)
+      live.publish({ type: 'changed', area: 'certificates' })
+      return { revoked }
+    },
+    'users:list': async () => users(),
+    'users:add': async ({ name, password }) => {
+      core.users.add(name, password)
+      live.publish({ type: 'changed', area: 'users' })
+      return users()
+    },
+    'users:remove': async ({ name }) => {
+      if (!core.users.remove(name)) throw new Error(`no user ${name}`)
+      live.publish({ type: 'changed', area: 'users' })
+      return users()
+    },
+    'settings:get': async () => settingsView(),
+    'settings:update': async (patch) => {
+      await berth.updateSettings(patch)
+      live.publish({ type: 'changed', area: 'settings' })
+      return settingsView()
+    },
+    'app:restart': async () => {
+      if (!berth.restart) throw new Error('restart berth serve yourself to apply listener changes (Ctrl-C, then run it again)')
+      setTimeout(berth.restart, 100)
+      return { restarting: true }
+    },
+    'activity:recent': async ({ limit }) => store.events.recent(Math.min(Math.max(limit ?? 100, 1), 1000)).map(activityView),
+  }
+
+  return {
+    handlers,
+    live,
+    async call(channel, args) {
+      if (!Object.hasOwn(handlers, channel)) throw new Error(`unknown admin operation ${JSON.stringify(channel)}`)
+      const handler = handlers[channel as Channel] as (args: unknown) => Promise<unknown>
+      return handler(args && typeof args === 'object' ? args : {})
+    },
+    close: () => live.close(),
+  }
+}
+
+/** How clients write a listener's address: loopback as localhost, IPv6 in brackets. */
+export function clientAddress(host: string, port: number): string {
+  if (isLoopbackHost(host)) return `localhost:${port}`
+  return formatAuthority(host, port)
+}
+
+function endpointCommands(kind: string, address: string, writes: string): EndpointView['commands'] {
+  const image = `${address}/hello:dev`
+  const commands: EndpointView['commands'] = []
+  if (writes === 'basic') commands.push({ label: 'log in', command: `docker login ${address}` })
+  if (writes !== 'off') {
+    commands.push({ label: 'push with docker', command: `docker tag hello:dev ${image} && docker push ${image}` })
+    commands.push({ label: 'push with podman', command: `podman push${kind === 'http' ? ' --tls-verify=false' : ''} hello:dev ${image}` })
+  }
+  commands.push({ label: 'pull', command: `${kind === 'http' ? 'podman pull --tls-verify=false' : 'docker pull'} ${image}` })
+  return commands
+}
+
+function parseDigestOrThrow(text: string) {
+  const ref = parseManifestReference(text)
+  if (!ref || ref.kind !== 'digest') throw new Error(`${JSON.stringify(text)} is not a digest`)
+  return ref.digest
+}
+
+export type { AdminContract }

@@ -1,0 +1,90 @@
+// Trust as the GUI sees it: the matrix of target × endpoint, installs and uninstalls (through
+// the same plans and elevation helper as `berth trust`), the doctor, and the exact commands.
+import { homedir } from 'node:os'
+import type { Berth } from '../berth'
+import { clientEndpoints } from '../trust/endpoints'
+import { diagnose } from '../trust/doctor'
+import { applyPlan, describePlan } from '../trust/plan'
+import { findTarget, parseTargets, planInstall, planUninstall, TARGETS, trustStatus } from '../trust/service'
+import { endpointFolder, type Endpoint, type TargetId, type TrustEnvironment } from '../trust/targets'
+import type { Diagnosis, TrustMatrix } from './contract'
+
+const ROOT_TARGETS = new Set<TargetId>(['docker', 'podman', 'containerd', 'system'])
+
+/** Which clients exist on a platform: Docker Desktop on macOS and Windows, the rest on Linux. */
+export function targetApplies(id: TargetId, platform: NodeJS.Platform): boolean {
+  if (id === 'system') return true
+  if (platform === 'linux') return id !== 'docker-desktop'
+  return id === 'docker-desktop'
+}
+
+export class TrustView {
+  constructor(
+    private readonly berth: Berth,
+    private readonly root = '/',
+  ) {}
+
+  async environment(): Promise<TrustEnvironment> {
+    const pki = await this.berth.core.pki()
+    return { root: this.root, home: process.env.HOME || homedir(), platform: process.platform, caPem: pki.ca.certPem, clientCaPem: pki.clientCa.certPem }
+  }
+
+  async endpoints(): Promise<Endpoint[]> {
+    const pki = await this.berth.core.pki()
+    return clientEndpoints(this.berth.listeners, pki.serverInfo().names)
+  }
+
+  async matrix(): Promise<TrustMatrix> {
+    const env = await this.environment()
+    const endpoints = await this.endpoints()
+    return {
+      root: env.root,
+      targets: TARGETS.map((t) => ({ id: t.id, label: t.label, needsRoot: ROOT_TARGETS.has(t.id), applies: targetApplies(t.id, env.platform) })),
+      endpoints: endpoints.map((e) => ({ address: endpointFolder(e), mtls: e.mtls })),
+      cells: trustStatus(env, TARGETS.map((t) => t.id), endpoints).map((r) => ({ target: r.target, endpoint: r.endpoint, state: r.state, location: r.location })),
+    }
+  }
+
+  async summary(): Promise<{ installed: number; total: number; attention: string[] }> {
+    const matrix = await this.matrix()
+    const applicable = new Set(matrix.targets.filter((t) => t.applies).map((t) => t.id))
+    const cells = matrix.cells.filter((c) => applicable.has(c.target))
+    return {
+      installed: cells.filter((c) => c.state === 'installed').length,
+      total: cells.length,
+      attention: [...new Set(cells.filter((c) => c.state !== 'installed').map((c) => c.target))],
+    }
+  }
+
+  async plan(targets: string[], action: 'install' | 'uninstall', dryRun: boolean) {
+    const ids = this.targets(targets)
+    const env = await this.environment()
+    const endpoints = await this.endpoints()
+    if (action === 'uninstall') return planUninstall(env, ids, endpoints)
+    const pki = await this.berth.core.pki()
+    return planInstall(env, ids, endpoints, async (target) => (dryRun ? { certPem: '', keyPem: '' } : pki.issueClient(`trust-${target}`)))
+  }
+
+  async commands(targets: string[], action: 'install' | 'uninstall'): Promise<string[]> {
+    const lines = describePlan(await this.plan(targets, action, true))
+    return lines.length ? lines : [`nothing to do: already ${action === 'install' ? 'installed' : 'removed'}`]
+  }
+
+  async apply(targets: string[], action: 'install' | 'uninstall'): Promise<TrustMatrix> {
+    await applyPlan(await this.plan(targets, action, false), { log: () => {} })
+    return this.matrix()
+  }
+
+  async doctor(target: string): Promise<Diagnosis[]> {
+    const [id] = this.targets([target])
+    const env = await this.environment()
+    const results: Diagnosis[] = []
+    for (const endpoint of await this.endpoints()) results.push(await diagnose(findTarget(id), env, endpoint))
+    return results
+  }
+
+  private targets(ids: string[]): TargetId[] {
+    if (ids.length === 0) throw new Error('choose at least one trust target')
+    return parseTargets(ids.join(','))
+  }
+}
