@@ -1,18 +1,35 @@
 #!/usr/bin/env node
-// `npm start`: the desktop app when the Electron binary and the built app are present;
-// otherwise Berth runs headless (same core, same registry) and says why there is no window.
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+// `npm start`: builds the app when its sources changed, then opens the desktop app when the
+// Electron binary is present; otherwise Berth runs headless (same core, same registry, same
+// GUI in a browser) and says why there is no window.
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const require = createRequire(import.meta.url)
 const root = fileURLToPath(new URL('..', import.meta.url))
-const builtMain = fileURLToPath(new URL('../out/main/index.js', import.meta.url))
+const builtMain = join(root, 'out', 'main', 'index.js')
+const builtGui = join(root, 'out', 'renderer', 'index.html')
+
+function newest(path) {
+  const stat = statSync(path)
+  if (!stat.isDirectory()) return stat.mtimeMs
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((entry) => newest(join(path, entry))))
+}
+
+function buildIfStale() {
+  const built = [builtMain, builtGui].every(existsSync) ? Math.min(statSync(builtMain).mtimeMs, statSync(builtGui).mtimeMs) : 0
+  const sources = Math.max(...['renderer', 'electron', 'server', 'electron.vite.config.ts'].map((p) => newest(join(root, p))))
+  if (built > sources) return
+  const result = spawnSync(process.execPath, [join(root, 'bin', 'build.mjs'), '--quiet'], { stdio: 'inherit' })
+  if (result.status !== 0) process.exit(result.status ?? 1)
+}
 
 function electronBinary() {
   try {
-    // the electron package exports the binary's path, and throws when its download failed
+    // the electron package exports the binary's path (downloading it on first use), and throws when it cannot
     const path = require('electron')
     return typeof path === 'string' && existsSync(path) ? { path } : { reason: `the Electron binary is missing at ${path}` }
   } catch (error) {
@@ -20,15 +37,18 @@ function electronBinary() {
   }
 }
 
+buildIfStale()
 const electron = electronBinary()
 const args = process.argv.slice(2)
-if (electron.path && existsSync(builtMain)) {
-  const child = spawn(electron.path, [root, ...args], { stdio: 'inherit' })
+if (electron.path) {
+  const { electronSqliteBinding } = await import('./electron-native.mjs')
+  const version = require('electron/package.json').version
+  const env = { ...process.env, BERTH_SQLITE_BINDING: electronSqliteBinding(version) }
+  const child = spawn(electron.path, [root, ...args], { stdio: 'inherit', env })
   child.on('exit', (code) => process.exit(code ?? 0))
 } else {
-  const reason = electron.reason ?? 'the desktop app is not built (out/main/index.js is missing)'
-  process.stderr.write(`berth: no window: ${reason}; running headless. Stop with Ctrl-C.\n`)
-  process.argv = [process.argv[0], process.argv[1], 'serve', ...args]
+  process.stderr.write(`berth: no window: ${electron.reason}; running headless with the same GUI in your browser. Stop with Ctrl-C.\n`)
+  process.argv = [process.argv[0], process.argv[1], 'serve', '--open', ...args]
   const { register } = await import('tsx/esm/api')
   register()
   await import('../server/cli.ts')

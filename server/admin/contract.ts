@@ -360,3 +360,9 @@ export const CHANNELS: Channel[] = [
   'app:restart',
   'activity:recent',
 ]
+
+/** What the desktop app's preload exposes as `window.berth`: the IPC transport of this contract. */
+export interface BerthBridge {
+  call(channel: Channel, args: unknown): Promise<Reply<unknown>>
+  onLive(listener: (message: LiveMessage) => void): () => void
+}

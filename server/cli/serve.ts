@@ -1,4 +1,5 @@
 // berth serve: runs the registry until SIGINT/SIGTERM.
+import { spawn } from 'node:child_process'
 import { createBerth, DEFAULT_HTTP, DEFAULT_HTTPS, DEFAULT_MTLS } from '../berth'
 import { formatAuthority, parseListenAddress, resolveDataDir } from '../config'
 import { berthOptionsFrom, loadSettings, type Settings } from '../settings'
@@ -12,7 +13,7 @@ export const serveCommand: Command = {
   summary: 'run the registry',
   help: `usage: berth serve [--data-dir DIR] [--http ADDR|off] [--https ADDR|off]
                    [--https-write open|basic|off] [--mtls ADDR|off] [--admin ADDR|off]
-                   [--host NAME ...] [--delete on|off] [--gc-schedule SCHEDULE]
+                   [--host NAME ...] [--delete on|off] [--gc-schedule SCHEDULE] [--open]
 
   --data-dir DIR        where blobs and metadata live (default: $BERTH_DATA_DIR, else
                         $XDG_DATA_HOME/berth or ~/.local/share/berth)
@@ -26,6 +27,7 @@ export const serveCommand: Command = {
                         free port). Prints "berth: gui URL"; the URL carries the token.
   --host NAME           an extra name or IP for the server certificate (repeatable)
   --delete on|off       registry-API deletes (default on; GUI/CLI deletes always work)
+  --open                open the GUI in the default browser once ready (when there is a desktop)
   --gc-schedule S       off (default), daily, hourly, every:HOURS, after:DELETES, or both
                         comma-separated (e.g. daily,after:50)
 
@@ -45,6 +47,7 @@ the database and exit 0.`,
       host: { type: 'string', multiple: true },
       delete: { type: 'string' },
       'gc-schedule': { type: 'string' },
+      open: { type: 'boolean' },
     })
     if (values.help) return out(this.help), 0
     if (values.delete !== undefined && values.delete !== 'on' && values.delete !== 'off') {
@@ -78,6 +81,7 @@ the database and exit 0.`,
     }
     if (berth.guiUrl) out(`berth: gui ${berth.guiUrl}`)
     out('berth: ready')
+    if (values.open && berth.guiUrl) openInBrowser(berth.guiUrl)
 
     await new Promise<void>((resolve) => {
       const stop = () => resolve()
@@ -87,4 +91,13 @@ the database and exit 0.`,
     await berth.close()
     return 0
   },
+}
+
+/** Opens the GUI where a desktop session can show it; elsewhere the printed URL is the way in. */
+function openInBrowser(url: string): void {
+  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open'
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return
+  const child = spawn(opener, [url], { stdio: 'ignore', detached: true })
+  child.on('error', () => {})
+  child.unref()
 }

@@ -145,7 +145,9 @@ const migrations: string[] = [
 export function openDatabase(path: string): Db {
   // Create it owner-only; SQLite gives the -wal and -shm files the same mode.
   closeSync(openSync(path, 'a', 0o600))
-  const db = new Database(path)
+  // the desktop app runs on Electron's Node, which needs its own build of the native module
+  const nativeBinding = process.env.BERTH_SQLITE_BINDING
+  const db = new Database(path, nativeBinding ? { nativeBinding } : {})
   db.pragma('journal_mode = WAL')
   // NORMAL in WAL mode survives any process crash; blob files are fsynced separately.
   db.pragma('synchronous = NORMAL')

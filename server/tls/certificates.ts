@@ -119,8 +119,14 @@ export function certificateInfo(certPem: string) {
     names: (x509.subjectAltName ?? '')
       .split(', ')
       .filter(Boolean)
-      .map((entry) => entry.replace(/^(DNS|IP Address):/, '')),
+      .map((entry) => canonicalName(entry.replace(/^(DNS|IP Address):/, ''))),
   }
+}
+
+/** One spelling per name: lower case, IPv6 compressed (0:0:0:0:0:0:0:1 is ::1). */
+export function canonicalName(name: string): string {
+  if (isIP(name) === 6) return new URL(`http://[${name}]/`).hostname.slice(1, -1)
+  return name.toLowerCase()
 }
 
 export function sha256Hex(text: string): string {

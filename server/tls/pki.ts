@@ -14,6 +14,7 @@ import {
   issueServerCertificate,
   type IssuedCertificate,
   type KeyAndCertificate,
+  canonicalName,
 } from './certificates'
 import { isPermittedName, LOCAL_DNS_SUFFIXES } from './name-constraints'
 
@@ -84,9 +85,9 @@ export class Pki {
       )
     }
     const info = this.serverInfo()
-    const current = new Set(info.names.map((n) => n.toLowerCase()))
-    const wanted = [...new Set([...info.names, ...names].map((n) => n.toLowerCase()))]
-    const missing = names.some((name) => !current.has(name.toLowerCase()))
+    const current = new Set(info.names)
+    const wanted = [...new Set([...info.names, ...names].map(canonicalName))]
+    const missing = names.some((name) => !current.has(canonicalName(name)))
     const expiring = info.notAfter.getTime() - Date.now() < RENEW_BEFORE_MS
     if (!missing && !expiring) return false
     this.server = issueServerCertificate(this.ca, wanted)

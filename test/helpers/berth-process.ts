@@ -32,7 +32,7 @@ export interface BerthServer {
   dataDir: string
   /** the plain-HTTP registry's base URL */
   http: string
-  /** every listener line, by kind */
+  /** every listener line, by kind; `gui` is the GUI URL with its token */
   urls: Record<string, string>
   stdout: () => string
   /** ms timestamp at which `berth: ready` was read */
@@ -44,9 +44,9 @@ export interface BerthServer {
 }
 
 /** Starts `berth serve` on free loopback ports and waits for `berth: ready`. */
-export function startBerth(dataDir: string, extraArgs: string[] = []): Promise<BerthServer> {
+export function startBerth(dataDir: string, extraArgs: string[] = [], options: { env?: NodeJS.ProcessEnv } = {}): Promise<BerthServer> {
   const args = ['serve', '--data-dir', dataDir, '--http', '127.0.0.1:0', '--https', '127.0.0.1:0', '--mtls', '127.0.0.1:0', ...extraArgs]
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } })
   let stdout = ''
   let stderr = ''
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
@@ -65,6 +65,8 @@ export function startBerth(dataDir: string, extraArgs: string[] = []): Promise<B
       clearTimeout(timer)
       const urls: Record<string, string> = {}
       for (const match of stdout.matchAll(/^berth: registry (\w+)\s+(\S+)$/gm)) urls[match[1]] = match[2]
+      const gui = /^berth: gui (\S+)$/m.exec(stdout)
+      if (gui) urls.gui = gui[1]
       resolve({
         child,
         pid: child.pid!,

@@ -1,0 +1,81 @@
+// The window: navigation on the left, the current page on the right.
+import { LiveProvider } from './live'
+import { href, useRoute, type Route } from './router'
+import { useTheme, type Theme } from './theme'
+import { ActivityPage } from './pages/Activity'
+import { GcPage } from './pages/GarbageCollection'
+import { ManifestPage } from './pages/Manifest'
+import { OverviewPage } from './pages/Overview'
+import { RepositoriesPage } from './pages/Repositories'
+import { RepositoryPage } from './pages/Repository'
+import { SettingsPage } from './pages/Settings'
+import { TrustPage } from './pages/Trust'
+
+const NAV: { route: Route; label: string; matches: Route['page'][] }[] = [
+  { route: { page: 'overview' }, label: 'Overview', matches: ['overview'] },
+  { route: { page: 'repositories' }, label: 'Repositories', matches: ['repositories', 'repository', 'manifest'] },
+  { route: { page: 'gc' }, label: 'Garbage collection', matches: ['gc'] },
+  { route: { page: 'trust' }, label: 'Certificates & trust', matches: ['trust'] },
+  { route: { page: 'activity' }, label: 'Activity', matches: ['activity'] },
+  { route: { page: 'settings' }, label: 'Settings', matches: ['settings'] },
+]
+
+export function App() {
+  const route = useRoute()
+  const [theme, setTheme] = useTheme()
+  return (
+    <LiveProvider>
+      <div className="app">
+        <nav className="sidebar" aria-label="Main">
+          <a className="brand" href="#/">
+            <span className="brand-mark" aria-hidden="true">
+              ⚓
+            </span>
+            Berth
+          </a>
+          <ul>
+            {NAV.map((item) => (
+              <li key={item.label}>
+                <a href={href(item.route)} aria-current={item.matches.includes(route.page) ? 'page' : undefined}>
+                  {item.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+          <label className="theme-picker">
+            Theme
+            <select value={theme} onChange={(e) => setTheme(e.target.value as Theme)}>
+              <option value="system">System</option>
+              <option value="light">Light</option>
+              <option value="dark">Dark</option>
+            </select>
+          </label>
+        </nav>
+        <main className="content">
+          <CurrentPage route={route} />
+        </main>
+      </div>
+    </LiveProvider>
+  )
+}
+
+function CurrentPage({ route }: { route: Route }) {
+  switch (route.page) {
+    case 'overview':
+      return <OverviewPage />
+    case 'repositories':
+      return <RepositoriesPage />
+    case 'repository':
+      return <RepositoryPage key={route.name} name={route.name} />
+    case 'manifest':
+      return <ManifestPage key={`${route.repository}@${route.digest}`} repository={route.repository} digest={route.digest} />
+    case 'gc':
+      return <GcPage />
+    case 'trust':
+      return <TrustPage />
+    case 'settings':
+      return <SettingsPage />
+    case 'activity':
+      return <ActivityPage />
+  }
+}

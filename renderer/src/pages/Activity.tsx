@@ -1,0 +1,85 @@
+// Activity: live pushes, pulls, deletes and refusals; each failure says what happened and the fix.
+import { useState } from 'react'
+import type { ActivityEvent } from '../../../server/admin/contract'
+import { Badge, Empty, ErrorNotice, Loading, Page } from '../components'
+import { ago, shortDigest, when } from '../format'
+import { useCall } from '../hooks'
+import { href } from '../router'
+
+const FILTERS: Record<string, (e: ActivityEvent) => boolean> = {
+  all: () => true,
+  failures: (e) => e.kind === 'auth' || e.kind === 'tls',
+  pushes: (e) => e.kind === 'push' || e.kind === 'tag',
+  pulls: (e) => e.kind === 'pull',
+  deletes: (e) => e.kind === 'delete' || e.kind === 'undo' || e.kind === 'gc',
+}
+
+export function ActivityPage() {
+  const { data, error } = useCall('activity:recent', { limit: 300 }, { follow: 'activity' })
+  const [filter, setFilter] = useState('all')
+  const shown = (data ?? []).filter(FILTERS[filter])
+  return (
+    <Page
+      title="Activity"
+      actions={
+        <label>
+          Show
+          <select value={filter} onChange={(e) => setFilter(e.target.value)}>
+            <option value="all">Everything</option>
+            <option value="failures">Failures</option>
+            <option value="pushes">Pushes</option>
+            <option value="pulls">Pulls</option>
+            <option value="deletes">Deletes and GC</option>
+          </select>
+        </label>
+      }
+    >
+      <ErrorNotice error={error} />
+      {!data && !error && <Loading what="activity" />}
+      {data && shown.length === 0 && (
+        <Empty title="Nothing yet">
+          <p>Pushes, pulls, deletes and refused requests show up here as they happen.</p>
+        </Empty>
+      )}
+      {shown.length > 0 && <ActivityList events={shown} />}
+    </Page>
+  )
+}
+
+const KIND_STYLE: Record<string, string> = { push: 'ok', tag: 'ok', pull: 'neutral', delete: 'warn', undo: 'neutral', gc: 'neutral', auth: 'bad', tls: 'bad' }
+const KIND_LABEL: Record<string, string> = { auth: 'refused', tls: 'TLS failure' }
+
+export function ActivityList({ events, compact = false }: { events: ActivityEvent[]; compact?: boolean }) {
+  if (events.length === 0) return <p className="muted">No activity yet.</p>
+  return (
+    <ul className="activity">
+      {events.map((e, i) => (
+        <li key={e.id || `live-${i}`} className={e.failure ? 'failure' : undefined}>
+          <div className="activity-line">
+            <Badge kind={KIND_STYLE[e.kind]}>{KIND_LABEL[e.kind] ?? e.kind}</Badge>{' '}
+            {e.repository && (
+              <a href={href({ page: 'repository', name: e.repository })}>
+                {e.repository}
+                {e.reference ? (e.reference.includes(':') ? `@${shortDigest(e.reference)}` : `:${e.reference}`) : ''}
+              </a>
+            )}{' '}
+            {!e.failure && e.detail && <span className="muted">{e.detail}</span>}
+            <span className="muted small when" title={when(e.at)}>
+              {ago(e.at)}
+            </span>
+          </div>
+          {e.who && !compact && <div className="muted small">by {e.who}</div>}
+          {e.failure && (
+            <div className="failure-explained">
+              <p>{e.failure.explanation}</p>
+              <p>
+                <strong>Fix:</strong> {e.failure.fix}
+              </p>
+              {!compact && e.detail && <p className="muted small">{e.detail}</p>}
+            </div>
+          )}
+        </li>
+      ))}
+    </ul>
+  )
+}

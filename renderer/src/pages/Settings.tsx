@@ -1,0 +1,152 @@
+// Settings: listeners, the TLS write policy, users, the delete switch, the data dir, GC schedule.
+import { useEffect, useState } from 'react'
+import type { SettingsView } from '../../../server/admin/contract'
+import { call } from '../client'
+import { Card, ErrorNotice, Loading, Notice, Page } from '../components'
+import { ago } from '../format'
+import { useAction, useCall } from '../hooks'
+
+type Draft = Pick<SettingsView, 'http' | 'https' | 'mtls' | 'httpsWrite' | 'deleteEnabled' | 'gcSchedule'>
+
+export function SettingsPage() {
+  const { data, error } = useCall('settings:get', {})
+  const [draft, setDraft] = useState<Draft>()
+  const [saved, setSaved] = useState(false)
+  const action = useAction()
+  useEffect(() => {
+    if (data && !draft) setDraft({ http: data.http, https: data.https, mtls: data.mtls, httpsWrite: data.httpsWrite, deleteEnabled: data.deleteEnabled, gcSchedule: data.gcSchedule })
+  }, [data, draft])
+
+  if (!data || !draft) return <Page title="Settings">{error ? <ErrorNotice error={error} /> : <Loading what="settings" />}</Page>
+  const set = (patch: Partial<Draft>) => (setDraft({ ...draft, ...patch }), setSaved(false))
+  const save = () =>
+    action.run(async () => {
+      await call('settings:update', draft)
+      setSaved(true)
+    })
+  const restart = () => action.run(() => call('app:restart', {}))
+  return (
+    <Page title="Settings">
+      {data.restartNeeded && (
+        <Notice kind="warning">
+          Listener changes are saved and take effect when Berth restarts.{' '}
+          {data.canRestart ? (
+            <button type="button" className="small" onClick={restart}>
+              Restart now
+            </button>
+          ) : (
+            'Stop berth serve (Ctrl-C) and start it again.'
+          )}
+        </Notice>
+      )}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault()
+          save()
+        }}
+      >
+        <Card title="Listeners">
+          <p className="muted">HOST:PORT, or off. Plain HTTP serves loopback only; use 0.0.0.0 or a LAN address for TLS to reach Berth from other machines.</p>
+          <div className="form-grid">
+            <label>
+              Plain HTTP
+              <input value={draft.http} onChange={(e) => set({ http: e.target.value })} />
+            </label>
+            <label>
+              TLS
+              <input value={draft.https} onChange={(e) => set({ https: e.target.value })} />
+            </label>
+            <label>
+              mTLS
+              <input value={draft.mtls} onChange={(e) => set({ mtls: e.target.value })} />
+            </label>
+            <label>
+              Writes on TLS
+              <select value={draft.httpsWrite} onChange={(e) => set({ httpsWrite: e.target.value as Draft['httpsWrite'] })}>
+                <option value="open">open: anyone who can connect may push</option>
+                <option value="basic">basic: push after docker/podman login</option>
+                <option value="off">off: pull only</option>
+              </select>
+            </label>
+          </div>
+        </Card>
+        <Card title="Deletes and garbage collection">
+          <label className="check">
+            <input type="checkbox" checked={draft.deleteEnabled} onChange={(e) => set({ deleteEnabled: e.target.checked })} />
+            Allow deletes through the registry API (the GUI and CLI can always delete)
+          </label>
+          <label>
+            Garbage collection schedule
+            <input value={draft.gcSchedule} onChange={(e) => set({ gcSchedule: e.target.value })} aria-describedby="gc-schedule-help" />
+          </label>
+          <p className="muted small" id="gc-schedule-help">
+            off, daily, hourly, every:HOURS, after:DELETES, or two of them comma-separated (daily,after:50).
+          </p>
+        </Card>
+        <div className="buttons">
+          <button type="submit" className="primary" disabled={action.busy}>
+            Save settings
+          </button>
+          {saved && <span className="ok">Saved.</span>}
+        </div>
+        <ErrorNotice error={action.error} onDismiss={() => action.setError(undefined)} />
+      </form>
+      <UsersCard />
+      <Card title="Data">
+        <p>
+          Blobs, metadata and certificates live in <code>{data.dataDir}</code>.
+        </p>
+      </Card>
+    </Page>
+  )
+}
+
+function UsersCard() {
+  const { data, error } = useCall('users:list', {})
+  const [name, setName] = useState('')
+  const [password, setPassword] = useState('')
+  const action = useAction()
+  const add = () =>
+    action.run(async () => {
+      await call('users:add', { name: name.trim(), password })
+      setName('')
+      setPassword('')
+    })
+  return (
+    <Card title="Users (docker login on the TLS listener)">
+      <ErrorNotice error={action.error ?? error} onDismiss={() => action.setError(undefined)} />
+      {data && data.length === 0 && <p className="muted">No users. With writes set to basic, add one and log in with docker login or podman login.</p>}
+      {data && data.length > 0 && (
+        <ul className="plain">
+          {data.map((u) => (
+            <li key={u.name}>
+              <strong>{u.name}</strong> <span className="muted small">added {ago(u.createdAt)}</span>{' '}
+              <button type="button" className="small danger" onClick={() => action.run(() => call('users:remove', { name: u.name }))}>
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault()
+          add()
+        }}
+      >
+        <label>
+          User name
+          <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" />
+        </label>
+        <label>
+          Password
+          <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" />
+        </label>
+        <button type="submit" disabled={!name.trim() || !password || action.busy}>
+          Add user
+        </button>
+      </form>
+    </Card>
+  )
+}

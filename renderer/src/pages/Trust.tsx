@@ -1,0 +1,299 @@
+// Certificates & trust: the CA, the server certificate's names, the trust matrix (client ×
+// endpoint) with install / uninstall / doctor / the exact commands, and client certificates.
+import { useState } from 'react'
+import type { Diagnosis, TrustMatrix } from '../../../server/admin/contract'
+import { call } from '../client'
+import { Badge, Card, CopyButton, Dialog, download, ErrorNotice, Loading, Notice, Page } from '../components'
+import { ago, when } from '../format'
+import { useAction, useCall } from '../hooks'
+
+const STATE_STYLE = { installed: 'ok', outdated: 'warn', missing: 'bad' } as const
+
+export function TrustPage() {
+  return (
+    <Page title="Certificates & trust">
+      <AuthorityCard />
+      <MatrixCard />
+      <ClientCertificatesCard />
+    </Page>
+  )
+}
+
+function AuthorityCard() {
+  const { data, error } = useCall('certificates:get', {})
+  const [name, setName] = useState('')
+  const action = useAction()
+  const add = () =>
+    action.run(async () => {
+      await call('certificates:addName', { name })
+      setName('')
+    })
+  return (
+    <Card title="Berth's certificate authority">
+      <ErrorNotice error={error} />
+      {data && (
+        <dl className="facts">
+          <dt>CA fingerprint (SHA-256)</dt>
+          <dd>
+            <code className="fingerprint">{data.caFingerprint}</code> <CopyButton text={data.caFingerprint} />
+          </dd>
+          <dt>CA valid until</dt>
+          <dd>{when(data.caNotAfter)}</dd>
+          <dt>CA may certify only</dt>
+          <dd className="muted">{data.permitted}</dd>
+          <dt>Server certificate names</dt>
+          <dd>
+            <ul className="chips">
+              {data.serverNames.map((n) => (
+                <li key={n}>{n}</li>
+              ))}
+            </ul>
+            <span className="muted small">renewed automatically; valid until {when(data.serverNotAfter)}</span>
+          </dd>
+        </dl>
+      )}
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault()
+          add()
+        }}
+      >
+        <label>
+          Add a name or LAN IP
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. mybox.local or 192.168.1.20" />
+        </label>
+        <button type="submit" disabled={!name.trim() || action.busy}>
+          Add name
+        </button>
+      </form>
+      <ErrorNotice error={action.error} onDismiss={() => action.setError(undefined)} />
+    </Card>
+  )
+}
+
+function MatrixCard() {
+  const { data, error } = useCall('trust:matrix', {})
+  const action = useAction()
+  const [commands, setCommands] = useState<{ target: string; action: 'install' | 'uninstall'; lines: string[] }>()
+  const [doctor, setDoctor] = useState<{ target: string; results: Diagnosis[] }>()
+  const [done, setDone] = useState<string>()
+
+  const apply = (target: string, kind: 'install' | 'uninstall') =>
+    action.run(async () => {
+      setDone(undefined)
+      await call(kind === 'install' ? 'trust:install' : 'trust:uninstall', { targets: [target] })
+      setDone(`${kind === 'install' ? 'Installed trust for' : 'Removed trust from'} ${label(data, target)}.`)
+    })
+  const show = (target: string, kind: 'install' | 'uninstall') =>
+    action.run(async () => setCommands({ target, action: kind, lines: await call('trust:commands', { targets: [target], action: kind }) }))
+  const check = (target: string) => action.run(async () => setDoctor({ target, results: await call('trust:doctor', { target }) }))
+
+  if (!data) return <Card title="Trust">{error ? <ErrorNotice error={error} /> : <Loading what="trust" />}</Card>
+  if (data.endpoints.length === 0) {
+    return (
+      <Card title="Trust">
+        <p className="muted">No TLS listener runs, so there is nothing to trust. Turn on TLS or mTLS in Settings.</p>
+      </Card>
+    )
+  }
+  return (
+    <Card title="Trust: which clients accept Berth's certificate">
+      <p className="muted">
+        Each client reads trust from its own folder. Install writes Berth's CA there (and, for the mTLS endpoint, a client certificate). Rows marked “needs
+        admin” ask for your password through the system.
+      </p>
+      {done && <Notice kind="success">{done}</Notice>}
+      <ErrorNotice error={action.error} onDismiss={() => action.setError(undefined)} />
+      <div className="table-scroll">
+        <table className="matrix">
+          <thead>
+            <tr>
+              <th>Client</th>
+              {data.endpoints.map((e) => (
+                <th key={e.address}>
+                  {e.address}
+                  {e.mtls && <div className="muted small">mTLS</div>}
+                </th>
+              ))}
+              <th>
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.targets.map((target) => {
+              const cells = data.cells.filter((c) => c.target === target.id)
+              const everywhere = cells.length === 1 && cells[0].endpoint === '*'
+              const installed = cells.every((c) => c.state === 'installed')
+              return (
+                <tr key={target.id} data-target={target.id} className={target.applies ? undefined : 'not-here'}>
+                  <th scope="row">
+                    {target.label}
+                    <div className="muted small">
+                      {target.needsRoot ? 'needs admin' : 'your account'}
+                      {!target.applies && ' · not on this system'}
+                    </div>
+                  </th>
+                  {everywhere ? (
+                    <td colSpan={data.endpoints.length} title={cells[0].location}>
+                      <Badge kind={STATE_STYLE[cells[0].state]}>{cells[0].state}</Badge> <span className="muted small">every endpoint</span>
+                    </td>
+                  ) : (
+                    data.endpoints.map((e) => {
+                      const cell = cells.find((c) => c.endpoint === e.address)
+                      return (
+                        <td key={e.address} title={cell?.location}>
+                          {cell && <Badge kind={STATE_STYLE[cell.state]}>{cell.state}</Badge>}
+                        </td>
+                      )
+                    })
+                  )}
+                  <td className="row-actions">
+                    {installed ? (
+                      <button type="button" className="small" onClick={() => apply(target.id, 'uninstall')} disabled={action.busy}>
+                        Uninstall
+                      </button>
+                    ) : (
+                      <button type="button" className="small primary" onClick={() => apply(target.id, 'install')} disabled={action.busy} aria-label={`Install trust for ${target.label}`}>
+                        Install
+                      </button>
+                    )}
+                    <button type="button" className="small" onClick={() => check(target.id)} disabled={action.busy}>
+                      Check
+                    </button>
+                    <button type="button" className="small" onClick={() => show(target.id, installed ? 'uninstall' : 'install')} disabled={action.busy}>
+                      Show me the commands
+                    </button>
+                  </td>
+                </tr>
+              )
+            })}
+          </tbody>
+        </table>
+      </div>
+      {commands && (
+        <Dialog
+          title={`${commands.action === 'install' ? 'Install' : 'Uninstall'}: ${label(data, commands.target)}`}
+          onClose={() => setCommands(undefined)}
+          actions={
+            <button type="button" onClick={() => setCommands(undefined)}>
+              Close
+            </button>
+          }
+        >
+          <p>Berth would do exactly this (the same as `berth trust {commands.action} --target {commands.target}`):</p>
+          <pre className="raw">{commands.lines.join('\n')}</pre>
+          <CopyButton text={`berth trust ${commands.action} --target ${commands.target}`} label="Copy the berth command" />
+        </Dialog>
+      )}
+      {doctor && (
+        <Dialog
+          title={`Check: ${label(data, doctor.target)}`}
+          onClose={() => setDoctor(undefined)}
+          actions={
+            <button type="button" onClick={() => setDoctor(undefined)}>
+              Close
+            </button>
+          }
+        >
+          <p className="muted">Berth connected to each endpoint using exactly the files this client reads.</p>
+          <ul className="plain doctor">
+            {doctor.results.map((d) => (
+              <li key={d.endpoint}>
+                <Badge kind={d.ok ? 'ok' : 'bad'}>{d.ok ? 'pass' : 'fail'}</Badge> <strong>{d.endpoint}</strong> — {d.reason}
+                {d.fix && (
+                  <div className="muted small">
+                    Fix: <code>{d.fix}</code>
+                  </div>
+                )}
+              </li>
+            ))}
+          </ul>
+        </Dialog>
+      )}
+    </Card>
+  )
+}
+
+function label(matrix: TrustMatrix | undefined, target: string): string {
+  return matrix?.targets.find((t) => t.id === target)?.label ?? target
+}
+
+function ClientCertificatesCard() {
+  const { data, error } = useCall('clients:list', {})
+  const [name, setName] = useState('')
+  const action = useAction()
+  const [issued, setIssued] = useState<string>()
+  const issue = () =>
+    action.run(async () => {
+      const bundle = await call('clients:issue', { name: name.trim() })
+      download(bundle.filename, bundle.base64)
+      setIssued(bundle.filename)
+      setName('')
+    })
+  const revoke = (serial: string) => action.run(() => call('clients:revoke', { serial }))
+  return (
+    <Card title="Client certificates (mTLS)">
+      <p className="muted">
+        A client certificate lets a machine or CI job push to the mTLS endpoint. The download is a certs.d bundle: unpack it into{' '}
+        <code>/etc/docker/certs.d</code>, <code>/etc/containers/certs.d</code> or <code>~/.config/containers/certs.d</code>.
+      </p>
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault()
+          issue()
+        }}
+      >
+        <label>
+          Name
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. ci-runner" />
+        </label>
+        <button type="submit" disabled={!name.trim() || action.busy}>
+          Issue and download
+        </button>
+      </form>
+      {issued && <Notice kind="success">Issued; saved as {issued}.</Notice>}
+      <ErrorNotice error={action.error ?? error} onDismiss={() => action.setError(undefined)} />
+      {data && data.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Serial</th>
+              <th>Issued</th>
+              <th>Expires</th>
+              <th>State</th>
+              <th>
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.map((c) => (
+              <tr key={c.serial} data-client={c.name}>
+                <td>{c.name}</td>
+                <td>
+                  <code className="small">{c.serial.slice(0, 16)}</code>
+                </td>
+                <td>{ago(c.issuedAt)}</td>
+                <td>{when(c.notAfter)}</td>
+                <td>
+                  <Badge kind={c.state === 'valid' ? 'ok' : 'bad'}>{c.state}</Badge>
+                </td>
+                <td>
+                  {c.state === 'valid' && (
+                    <button type="button" className="small danger" onClick={() => revoke(c.serial)} disabled={action.busy}>
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Card>
+  )
+}
