@@ -22,6 +22,10 @@ if (files.length === 0) {
   process.exit(2)
 }
 
+// the GUI tests drive the built app: build it first (a few seconds)
+const build = spawnSync(process.execPath, [join(root, 'bin', 'build.mjs'), '--quiet'], { cwd: root, stdio: 'inherit' })
+if (build.status !== 0) console.error('the build failed: GUI tests will skip or fail')
+
 const resultsDir = join(root, 'test-results')
 mkdirSync(resultsDir, { recursive: true })
 const countsFile = join(resultsDir, 'counts.json')

@@ -73,7 +73,7 @@ export function ErrorNotice({ error, onDismiss }: { error?: string; onDismiss?: 
 export function Notice({ children, kind = 'info' }: { children: ReactNode; kind?: 'info' | 'success' | 'warning' }) {
   return (
     <div className={`notice ${kind}`} role="status">
-      {children}
+      <div>{children}</div>
     </div>
   )
 }

@@ -5,6 +5,8 @@ export default async function* countReporter(source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue
     const data = event.data
     if (data.details?.type === 'suite') {
+      // a whole suite skipped (a missing tool or binary) counts as one skip
+      if (data.skip) counts.skipped++
       // a suite that failed outside its tests (a hook, a crash) counts as one failure
       if (event.type === 'test:fail' && data.details?.error?.failureType !== 'subtestsFailed') counts.failed++
       continue

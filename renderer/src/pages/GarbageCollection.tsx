@@ -30,11 +30,13 @@ export function GcPage() {
     action.run(async () => {
       setResult(undefined)
       setPreview(await call('gc:preview', { untagged }))
+      history.reload()
     })
   const run = () =>
     action.run(async () => {
       setResult(await call('gc:run', { untagged }))
       setPreview(undefined)
+      history.reload()
     })
 
   const running = action.busy && gcProgress && gcProgress.phase !== 'done'

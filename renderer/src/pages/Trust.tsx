@@ -73,7 +73,7 @@ function AuthorityCard() {
 }
 
 function MatrixCard() {
-  const { data, error } = useCall('trust:matrix', {})
+  const { data, error, reload } = useCall('trust:matrix', {})
   const action = useAction()
   const [commands, setCommands] = useState<{ target: string; action: 'install' | 'uninstall'; lines: string[] }>()
   const [doctor, setDoctor] = useState<{ target: string; results: Diagnosis[] }>()
@@ -83,6 +83,7 @@ function MatrixCard() {
     action.run(async () => {
       setDone(undefined)
       await call(kind === 'install' ? 'trust:install' : 'trust:uninstall', { targets: [target] })
+      reload()
       setDone(`${kind === 'install' ? 'Installed trust for' : 'Removed trust from'} ${label(data, target)}.`)
     })
   const show = (target: string, kind: 'install' | 'uninstall') =>
@@ -221,7 +222,7 @@ function label(matrix: TrustMatrix | undefined, target: string): string {
 }
 
 function ClientCertificatesCard() {
-  const { data, error } = useCall('clients:list', {})
+  const { data, error, reload } = useCall('clients:list', {})
   const [name, setName] = useState('')
   const action = useAction()
   const [issued, setIssued] = useState<string>()
@@ -229,10 +230,15 @@ function ClientCertificatesCard() {
     action.run(async () => {
       const bundle = await call('clients:issue', { name: name.trim() })
       download(bundle.filename, bundle.base64)
+      reload()
       setIssued(bundle.filename)
       setName('')
     })
-  const revoke = (serial: string) => action.run(() => call('clients:revoke', { serial }))
+  const revoke = (serial: string) =>
+    action.run(async () => {
+      await call('clients:revoke', { serial })
+      reload()
+    })
   return (
     <Card title="Client certificates (mTLS)">
       <p className="muted">
@@ -247,7 +253,7 @@ function ClientCertificatesCard() {
         }}
       >
         <label>
-          Name
+          Certificate name
           <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. ci-runner" />
         </label>
         <button type="submit" disabled={!name.trim() || action.busy}>
