@@ -1,0 +1,158 @@
+// The two registries under test, each a process of its own on free loopback ports with its own
+// temporary directory: Berth (headless `berth serve`) and the reference registry (CNCF
+// distribution 2.8.2, Debian's docker-registry) with an equivalent config, deletes enabled.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const BIN = fileURLToPath(new URL('../bin/berth.mjs', import.meta.url))
+
+export interface Target {
+  name: 'berth' | 'reference'
+  /** base URL of the plain-HTTP and the TLS listener */
+  http: string
+  https: string
+  /** the CA that signed the TLS listener's certificate */
+  caPem: string
+  pids: number[]
+  stop(): Promise<void>
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port
+      server.close(() => resolve(port))
+    })
+    server.on('error', reject)
+  })
+}
+
+function stopper(children: ChildProcess[]): () => Promise<void> {
+  return async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve()
+            child.once('exit', () => resolve())
+            child.kill('SIGTERM')
+            setTimeout(() => child.kill('SIGKILL'), 10_000).unref()
+          }),
+      ),
+    )
+  }
+}
+
+/** Starts `berth serve` and resolves once it prints `berth: ready`, with the time that took. */
+export async function startBerth(dataDir: string, args: string[] = []): Promise<Target & { readyMs: number }> {
+  const started = performance.now()
+  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--http', '127.0.0.1:0', '--https', '127.0.0.1:0', '--mtls', 'off', '--admin', 'off', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let stdout = ''
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      stdout += d
+      if (/^berth: ready$/m.test(stdout)) resolve()
+    })
+    child.once('exit', (code) => reject(new Error(`berth serve exited with ${code}: ${stdout}`)))
+  })
+  const readyMs = performance.now() - started
+  const url = (kind: string) => new RegExp(`^berth: registry ${kind}\\s+(\\S+)$`, 'm').exec(stdout)![1]
+  return {
+    name: 'berth',
+    http: url('http'),
+    https: url('https'),
+    caPem: readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8'),
+    pids: [child.pid!],
+    stop: stopper([child]),
+    readyMs,
+  }
+}
+
+/**
+ * Starts two reference registries on one storage directory: plain HTTP, and TLS with a server
+ * certificate from Berth's CA (`certDir` holds server.crt and server.key).
+ */
+export async function startReference(rootDir: string, certDir: string, caPem: string): Promise<Target> {
+  const children: ChildProcess[] = []
+  const urls: string[] = []
+  for (const tls of [false, true]) {
+    const port = await freePort()
+    const config = join(rootDir, `config-${tls ? 'tls' : 'http'}.yml`)
+    writeFileSync(
+      config,
+      [
+        'version: 0.1',
+        'log:',
+        '  level: error',
+        '  accesslog:',
+        '    disabled: true',
+        'storage:',
+        '  filesystem:',
+        `    rootdirectory: ${join(rootDir, 'storage')}`,
+        '  delete:',
+        '    enabled: true',
+        'http:',
+        `  addr: 127.0.0.1:${port}`,
+        ...(tls ? ['  tls:', `    certificate: ${join(certDir, 'server.crt')}`, `    key: ${join(certDir, 'server.key')}`] : []),
+        '',
+      ].join('\n'),
+    )
+    const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'inherit'] })
+    children.push(child)
+    const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`
+    await waitUntilServing(url, caPem, child)
+    urls.push(url)
+  }
+  return { name: 'reference', http: urls[0], https: urls[1], caPem, pids: children.map((c) => c.pid!), stop: stopper(children) }
+}
+
+async function waitUntilServing(url: string, caPem: string, child: ChildProcess): Promise<void> {
+  const { request } = await import(url.startsWith('https') ? 'node:https' : 'node:http')
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}`)
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = request(`${url}/v2/`, { ca: caPem }, (res: import('node:http').IncomingMessage) => {
+        res.resume()
+        resolve(res.statusCode === 200)
+      })
+      req.on('error', () => resolve(false))
+      req.end()
+    })
+    if (ok) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`${url} did not start serving`)
+}
+
+/** Resident memory of processes, in bytes (Linux /proc). */
+export function residentBytes(pids: number[]): number {
+  let total = 0
+  for (const pid of pids) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+      total += Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0) * 1024
+    } catch {
+      // the process is gone
+    }
+  }
+  return total
+}
+
+/** Samples resident memory every 25 ms while `work` runs; returns its result and the peak. */
+export async function withPeakMemory<T>(pids: number[], work: () => Promise<T>): Promise<{ result: T; peak: number }> {
+  let peak = residentBytes(pids)
+  const timer = setInterval(() => (peak = Math.max(peak, residentBytes(pids))), 25)
+  try {
+    const result = await work()
+    peak = Math.max(peak, residentBytes(pids))
+    return { result, peak }
+  } finally {
+    clearInterval(timer)
+  }
+}

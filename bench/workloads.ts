@@ -1,0 +1,180 @@
+// What the benchmark does to a registry, as a client would over HTTP/1.1 with keep-alive:
+// big-blob pushes (monolithic and chunked) and pulls, and many small blobs and manifests with
+// several requests in flight, every pulled body digest-checked.
+import { createHash, randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+
+const READ_CHUNK = 4 << 20
+
+export interface Client {
+  base: string
+  request(method: string, path: string, options?: { headers?: Record<string, string | number>; body?: Buffer | NodeJS.ReadableStream }): Promise<IncomingMessage>
+  close(): void
+}
+
+/** A keep-alive client for one registry listener; `sockets` requests may be in flight. */
+export function client(base: string, caPem: string, sockets = 8): Client {
+  const tls = base.startsWith('https:')
+  const agent = tls ? new HttpsAgent({ keepAlive: true, maxSockets: sockets, ca: caPem }) : new HttpAgent({ keepAlive: true, maxSockets: sockets })
+  const send = tls ? httpsRequest : httpRequest
+  return {
+    base,
+    request(method, path, options = {}) {
+      return new Promise((resolve, reject) => {
+        const req = send(new URL(path, base), { method, agent, headers: options.headers }, resolve)
+        req.on('error', reject)
+        const body = options.body
+        if (body === undefined) req.end()
+        else if (Buffer.isBuffer(body)) req.end(body)
+        else pipeline(body, req).catch(reject)
+      })
+    },
+    close: () => agent.destroy(),
+  }
+}
+
+async function text(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of response) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+async function expect(response: IncomingMessage, status: number, what: string): Promise<IncomingMessage> {
+  if (response.statusCode !== status) throw new Error(`${what}: ${response.statusCode} ${await text(response)}`)
+  return response
+}
+
+async function startUpload(c: Client, repository: string): Promise<string> {
+  const response = await expect(await c.request('POST', `/v2/${repository}/blobs/uploads/`, { headers: { 'Content-Length': 0 } }), 202, 'start upload')
+  response.resume()
+  return new URL(response.headers.location!, c.base).toString()
+}
+
+function withDigest(location: string, digest: string): string {
+  const url = new URL(location)
+  url.searchParams.set('digest', digest)
+  return `${url.pathname}${url.search}`
+}
+
+/** POST, then PUT with the whole body streamed from `file`. */
+export async function pushMonolithic(c: Client, repository: string, file: string, size: number, digest: string): Promise<void> {
+  const location = await startUpload(c, repository)
+  const body = createReadStream(file, { highWaterMark: READ_CHUNK })
+  const response = await c.request('PUT', withDigest(location, digest), { headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': size }, body })
+  ;(await expect(response, 201, 'monolithic PUT')).resume()
+}
+
+/** POST, PATCHes of `chunk` bytes, then an empty PUT. */
+export async function pushChunked(c: Client, repository: string, file: string, size: number, digest: string, chunk: number): Promise<void> {
+  let location = await startUpload(c, repository)
+  for (let start = 0; start < size; start += chunk) {
+    const end = Math.min(size, start + chunk) - 1
+    const body = createReadStream(file, { start, end, highWaterMark: READ_CHUNK })
+    const path = new URL(location).pathname + new URL(location).search
+    const response = await c.request('PATCH', path, {
+      headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': end - start + 1, 'Content-Range': `${start}-${end}` },
+      body,
+    })
+    ;(await expect(response, 202, 'PATCH')).resume()
+    location = new URL(response.headers.location!, c.base).toString()
+  }
+  const response = await c.request('PUT', withDigest(location, digest), { headers: { 'Content-Length': 0 } })
+  ;(await expect(response, 201, 'closing PUT')).resume()
+}
+
+/** GET a blob; counts the bytes and, when asked, checks the digest. */
+export async function pullBlob(c: Client, repository: string, digest: string, check: boolean): Promise<number> {
+  const response = await expect(await c.request('GET', `/v2/${repository}/blobs/${digest}`), 200, 'blob GET')
+  let bytes = 0
+  const hash = check ? createHash('sha256') : undefined
+  await pipeline(
+    response,
+    new Writable({
+      highWaterMark: READ_CHUNK,
+      write(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length
+        hash?.update(chunk)
+        done()
+      },
+    }),
+  )
+  if (hash && `sha256:${hash.digest('hex')}` !== digest) throw new Error(`pulled bytes of ${digest} do not match`)
+  return bytes
+}
+
+const MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
+const CONFIG = 'application/vnd.oci.image.config.v1+json'
+const LAYER = 'application/vnd.oci.image.layer.v1.tar'
+
+function sha256(data: Buffer | string): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`
+}
+
+/** Runs `count` tasks with `inFlight` at a time; returns operations per second. */
+async function opsPerSecond(count: number, inFlight: number, task: (i: number) => Promise<void>): Promise<number> {
+  let next = 0
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < count) await task(next++)
+    }),
+  )
+  return count / ((performance.now() - started) / 1000)
+}
+
+export interface SmallObjectRates {
+  blobPush: number
+  manifestPush: number
+  manifestPull: number
+  blobPull: number
+}
+
+/**
+ * `count` small blobs pushed (POST + PUT), then `count` one-layer manifests pushed, pulled
+ * and their layers pulled, `inFlight` requests at a time; every pulled body digest-checked.
+ */
+export async function smallObjects(c: Client, repository: string, count: number, size: number, inFlight: number): Promise<SmallObjectRates> {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, nonce: randomBytes(8).toString('hex') }))
+  const configDigest = sha256(config)
+  const blobs = Array.from({ length: count }, () => randomBytes(size))
+  const digests = blobs.map(sha256)
+  const pushOne = async (data: Buffer, digest: string) => {
+    const location = await startUpload(c, repository)
+    const response = await c.request('PUT', withDigest(location, digest), { headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': data.length }, body: data })
+    ;(await expect(response, 201, 'blob PUT')).resume()
+  }
+  await pushOne(config, configDigest)
+  const blobPush = await opsPerSecond(count, inFlight, (i) => pushOne(blobs[i], digests[i]))
+  const manifests = digests.map((digest, i) =>
+    JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST, config: { mediaType: CONFIG, digest: configDigest, size: config.length }, layers: [{ mediaType: LAYER, digest, size: blobs[i].length }] }),
+  )
+  const manifestPush = await opsPerSecond(count, inFlight, async (i) => {
+    const response = await c.request('PUT', `/v2/${repository}/manifests/t${i}`, { headers: { 'Content-Type': MANIFEST, 'Content-Length': Buffer.byteLength(manifests[i]) }, body: Buffer.from(manifests[i]) })
+    ;(await expect(response, 201, 'manifest PUT')).resume()
+  })
+  const manifestPull = await opsPerSecond(count, inFlight, async (i) => {
+    const response = await expect(await c.request('GET', `/v2/${repository}/manifests/t${i}`, { headers: { Accept: MANIFEST } }), 200, 'manifest GET')
+    if (sha256(await text(response)) !== sha256(manifests[i])) throw new Error(`manifest t${i} came back different`)
+  })
+  const blobPull = await opsPerSecond(count, inFlight, async (i) => {
+    await pullBlob(c, repository, digests[i], true)
+  })
+  return { blobPush, manifestPush, manifestPull, blobPull }
+}
+
+/** Median latency (ms) of GETs of `path`. */
+export async function latency(c: Client, path: string, times: number): Promise<number> {
+  const samples: number[] = []
+  for (let i = 0; i < times; i++) {
+    const started = performance.now()
+    const response = await expect(await c.request('GET', path), 200, `GET ${path}`)
+    await text(response)
+    samples.push(performance.now() - started)
+  }
+  samples.sort((a, b) => a - b)
+  return samples[Math.floor(samples.length / 2)]
+}
