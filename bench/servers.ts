@@ -2,7 +2,7 @@
 // temporary directory: Berth (headless `berth serve`) and the reference registry (CNCF
 // distribution 2.8.2, Debian's docker-registry) with an equivalent config, deletes enabled.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -81,6 +81,7 @@ export async function startBerth(dataDir: string, args: string[] = []): Promise<
 export async function startReference(rootDir: string, certDir: string, caPem: string): Promise<Target> {
   const children: ChildProcess[] = []
   const urls: string[] = []
+  mkdirSync(rootDir, { recursive: true })
   for (const tls of [false, true]) {
     const port = await freePort()
     const config = join(rootDir, `config-${tls ? 'tls' : 'http'}.yml`)
@@ -103,7 +104,7 @@ export async function startReference(rootDir: string, certDir: string, caPem: st
         '',
       ].join('\n'),
     )
-    const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'inherit'] })
+    const child = spawn('docker-registry', ['serve', config], { stdio: 'ignore' })
     children.push(child)
     const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`
     await waitUntilServing(url, caPem, child)

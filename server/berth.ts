@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify'
 import type { Server } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { randomBytes } from 'node:crypto'
-import { buildAdminApp } from './admin/server'
 import { isOperation, operations, type ListenerInfo } from './admin/operations'
 import type { AccessOptions, WritePolicy } from './auth/access'
 import { formatAuthority, isLoopbackHost, type ListenAddress } from './config'
@@ -219,6 +218,8 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       await berth.close()
       throw new ListenError(`the admin listener serves loopback only; ${options.admin.host} is not a loopback address`)
     }
+    // loaded only when there is an admin listener (the desktop app serves the GUI over IPC)
+    const { buildAdminApp } = await import('./admin/server')
     const app = await buildAdminApp({ berth, token: adminToken, rendererDir: options.rendererDir })
     apps.push(app)
     try {

@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { timingSafeEqual } from 'node:crypto'
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Berth } from '../berth'
 import type { LiveMessage } from './contract'
@@ -29,8 +30,10 @@ const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]']
 const HEARTBEAT_MS = 15_000
 const MAX_BODY_BYTES = 1 << 20
 
+/** out/renderer, seen from the sources (server/admin/) or from the CLI bundle (out/cli/). */
 export function defaultRendererDir(): string {
-  return fileURLToPath(new URL('../../out/renderer', import.meta.url))
+  const candidates = [new URL('../../out/renderer', import.meta.url), new URL('../renderer', import.meta.url)].map((url) => fileURLToPath(url))
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]
 }
 
 export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyInstance> {

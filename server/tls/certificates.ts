@@ -1,7 +1,8 @@
 // Certificate building with node-forge. Keys come from Node's crypto (much faster than forge's).
 import { createHash, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto'
 import { isIP } from 'node:net'
-import forge from 'node-forge'
+import type Forge from 'node-forge'
+import { forge } from './forge'
 import { nameConstraintsExtension } from './name-constraints'
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -20,11 +21,11 @@ export interface IssuedCertificate extends KeyAndCertificate {
   notAfter: Date
 }
 
-function newKeyPair(): { forgeKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; keyPem: string } {
+function newKeyPair(): { forgeKey: Forge.pki.rsa.PrivateKey; publicKey: Forge.pki.rsa.PublicKey; keyPem: string } {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()
-  const forgeKey = forge.pki.privateKeyFromPem(keyPem)
-  return { forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), keyPem }
+  const forgeKey = forge().pki.privateKeyFromPem(keyPem)
+  return { forgeKey, publicKey: forge().pki.setRsaPublicKey(forgeKey.n, forgeKey.e), keyPem }
 }
 
 /** A positive serial number (20 random bytes, top bit clear), as hex. */
@@ -35,7 +36,7 @@ function newSerial(): string {
   return bytes.toString('hex')
 }
 
-function validity(cert: forge.pki.Certificate, days: number): void {
+function validity(cert: Forge.pki.Certificate, days: number): void {
   const now = Date.now()
   cert.validity.notBefore = new Date(now - 5 * 60 * 1000) // tolerate small clock skew
   cert.validity.notAfter = new Date(now + days * DAY_MS)
@@ -43,7 +44,7 @@ function validity(cert: forge.pki.Certificate, days: number): void {
 
 export function createCertificateAuthority(commonName: string, options: { dnsConstraints?: string[] } = {}): KeyAndCertificate {
   const { forgeKey, publicKey, keyPem } = newKeyPair()
-  const cert = forge.pki.createCertificate()
+  const cert = forge().pki.createCertificate()
   cert.publicKey = publicKey
   cert.serialNumber = newSerial()
   validity(cert, CA_LIFETIME_DAYS)
@@ -56,8 +57,8 @@ export function createCertificateAuthority(commonName: string, options: { dnsCon
     { name: 'subjectKeyIdentifier' },
     ...(options.dnsConstraints ? [nameConstraintsExtension(options.dnsConstraints)] : []),
   ])
-  cert.sign(forgeKey, forge.md.sha256.create())
-  return { keyPem, certPem: forge.pki.certificateToPem(cert) }
+  cert.sign(forgeKey, forge().md.sha256.create())
+  return { keyPem, certPem: forge().pki.certificateToPem(cert) }
 }
 
 function issue(
@@ -66,10 +67,10 @@ function issue(
   days: number,
   extensions: object[],
 ): IssuedCertificate {
-  const caCert = forge.pki.certificateFromPem(authority.certPem)
-  const caKey = forge.pki.privateKeyFromPem(authority.keyPem)
+  const caCert = forge().pki.certificateFromPem(authority.certPem)
+  const caKey = forge().pki.privateKeyFromPem(authority.keyPem)
   const { publicKey, keyPem } = newKeyPair()
-  const cert = forge.pki.createCertificate()
+  const cert = forge().pki.createCertificate()
   cert.publicKey = publicKey
   cert.serialNumber = newSerial()
   validity(cert, days)
@@ -81,8 +82,8 @@ function issue(
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
     ...extensions,
   ])
-  cert.sign(caKey, forge.md.sha256.create())
-  return { keyPem, certPem: forge.pki.certificateToPem(cert), serial: cert.serialNumber, notAfter: cert.validity.notAfter }
+  cert.sign(caKey, forge().md.sha256.create())
+  return { keyPem, certPem: forge().pki.certificateToPem(cert), serial: cert.serialNumber, notAfter: cert.validity.notAfter }
 }
 
 /** A TLS server certificate for `names` (DNS names and IP addresses). */

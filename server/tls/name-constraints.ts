@@ -1,9 +1,9 @@
 // The X.509 name-constraints extension (RFC 5280 §4.2.1.10) that confines Berth's CA to local
 // names and private addresses, so trusting it can never endanger any other site.
 import { isIP } from 'node:net'
-import forge from 'node-forge'
+import type Forge from 'node-forge'
+import { forge } from './forge'
 
-const { asn1 } = forge
 
 /** DNS subtrees: each covers the name itself and every name below it. */
 export const LOCAL_DNS_SUFFIXES = ['localhost', 'local', 'internal', 'lan', 'home.arpa', 'test']
@@ -27,8 +27,9 @@ export function isPermittedName(name: string, dnsSuffixes: string[]): boolean {
   return dnsSuffixes.some((suffix) => lower === suffix || lower.endsWith(`.${suffix}`))
 }
 
-export function nameConstraintsExtension(dnsSuffixes: string[]): { id: string; critical: boolean; value: forge.asn1.Asn1 } {
-  const subtree = (generalName: forge.asn1.Asn1) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [generalName])
+export function nameConstraintsExtension(dnsSuffixes: string[]): { id: string; critical: boolean; value: Forge.asn1.Asn1 } {
+  const { asn1 } = forge()
+  const subtree = (generalName: Forge.asn1.Asn1) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [generalName])
   const dns = dnsSuffixes.map((suffix) => subtree(asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, false, suffix)))
   const ips = PRIVATE_RANGES.map((range) => subtree(asn1.create(asn1.Class.CONTEXT_SPECIFIC, 7, false, cidrBytes(range))))
   const permitted = asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [...dns, ...ips])
