@@ -1,8 +1,8 @@
 // What the benchmark does to a registry, as a client would over HTTP/1.1 with keep-alive:
 // big-blob pushes (monolithic and chunked) and pulls, and many small blobs and manifests with
 // several requests in flight, every pulled body digest-checked.
+import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { Writable } from 'node:stream'
@@ -60,30 +60,56 @@ function withDigest(location: string, digest: string): string {
   return `${url.pathname}${url.search}`
 }
 
-/** POST, then PUT with the whole body streamed from `file`. */
-export async function pushMonolithic(c: Client, repository: string, file: string, size: number, digest: string): Promise<void> {
-  const location = await startUpload(c, repository)
-  const body = createReadStream(file, { highWaterMark: READ_CHUNK })
-  const response = await c.request('PUT', withDigest(location, digest), { headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': size }, body })
-  ;(await expect(response, 201, 'monolithic PUT')).resume()
+/**
+ * Big blobs go through curl, not Node: on a 2-core machine a Node client competes with the
+ * server for CPU and caps both registries at its own speed, which would measure the client.
+ */
+function curl(args: string[], caFile: string, input?: string, output?: string): string {
+  const tls = args.some((a) => a.startsWith('https:'))
+  // no Expect: 100-continue round trip, as Docker's and podman's Go clients do not wait for one either
+  const command = ['curl', '-sS', '-H', 'Expect:', ...(tls ? ['--cacert', caFile] : []), ...args.map(shellWord)].join(' ')
+  const pipeline = `${input ? `${input} | ` : ''}${command}${output ? ` | ${output}` : ''}`
+  return execFileSync('bash', ['-c', `set -o pipefail; ${pipeline}`], { encoding: 'utf8', maxBuffer: 1 << 20 })
 }
 
-/** POST, PATCHes of `chunk` bytes, then an empty PUT. */
-export async function pushChunked(c: Client, repository: string, file: string, size: number, digest: string, chunk: number): Promise<void> {
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+}
+
+/** POST, then curl PUTs the whole file as the body. */
+export async function curlPushMonolithic(c: Client, caFile: string, repository: string, file: string, digest: string): Promise<void> {
+  const location = await startUpload(c, repository)
+  const status = curl(['-o', '/dev/null', '-w', '%{http_code}', '-X', 'PUT', '-H', 'Content-Type: application/octet-stream', '-T', file, `${c.base}${withDigest(location, digest)}`], caFile)
+  if (status !== '201') throw new Error(`monolithic PUT: ${status}`)
+}
+
+/** POST, curl PATCHes of `chunk` bytes cut from the file, then an empty PUT. */
+export async function curlPushChunked(c: Client, caFile: string, repository: string, file: string, size: number, digest: string, chunk: number): Promise<void> {
   let location = await startUpload(c, repository)
   for (let start = 0; start < size; start += chunk) {
-    const end = Math.min(size, start + chunk) - 1
-    const body = createReadStream(file, { start, end, highWaterMark: READ_CHUNK })
-    const path = new URL(location).pathname + new URL(location).search
-    const response = await c.request('PATCH', path, {
-      headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': end - start + 1, 'Content-Range': `${start}-${end}` },
-      body,
-    })
-    ;(await expect(response, 202, 'PATCH')).resume()
-    location = new URL(response.headers.location!, c.base).toString()
+    const length = Math.min(chunk, size - start)
+    const headers = curl(
+      ['-o', '/dev/null', '-D', '-', '-X', 'PATCH', '-H', 'Content-Type: application/octet-stream', '-H', `Content-Length: ${length}`, '-H', 'Transfer-Encoding:', '-H', `Content-Range: ${start}-${start + length - 1}`, '-T', '-', `${location}`],
+      caFile,
+      `dd if=${shellWord(file)} iflag=skip_bytes,count_bytes skip=${start} count=${length} bs=4M status=none`,
+    )
+    const next = /^location:\s*(\S+)/im.exec(headers)?.[1]
+    if (!/^HTTP\/[\d.]+ 202/m.test(headers) || !next) throw new Error(`PATCH: ${headers}`)
+    location = new URL(next, c.base).toString()
   }
   const response = await c.request('PUT', withDigest(location, digest), { headers: { 'Content-Length': 0 } })
   ;(await expect(response, 201, 'closing PUT')).resume()
+}
+
+/** curl GETs a blob to /dev/null; returns the bytes received. */
+export function curlPull(c: Client, caFile: string, repository: string, digest: string): number {
+  return Number(curl(['-o', '/dev/null', '-w', '%{size_download}', `${c.base}/v2/${repository}/blobs/${digest}`], caFile))
+}
+
+/** GETs a blob through sha256sum and checks the digest (untimed: a second process hashing would slow the pull). */
+export function curlVerify(c: Client, caFile: string, repository: string, digest: string): void {
+  const hex = curl([`${c.base}/v2/${repository}/blobs/${digest}`], caFile, undefined, 'sha256sum').split(' ')[0]
+  if (`sha256:${hex}` !== digest) throw new Error(`pulled bytes of ${digest} hash to sha256:${hex}`)
 }
 
 /** GET a blob; counts the bytes and, when asked, checks the digest. */
