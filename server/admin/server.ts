@@ -9,7 +9,7 @@ import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { timingSafeEqual } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Berth } from '../berth'
 import type { LiveMessage } from './contract'
@@ -30,10 +30,13 @@ const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]']
 const HEARTBEAT_MS = 15_000
 const MAX_BODY_BYTES = 1 << 20
 
-/** out/renderer, seen from the sources (server/admin/) or from the CLI bundle (out/cli/). */
+/** out/renderer of the checkout this code runs from: the sources (server/admin/) or a bundle (out/cli/…). */
 export function defaultRendererDir(): string {
-  const candidates = [new URL('../../out/renderer', import.meta.url), new URL('../renderer', import.meta.url)].map((url) => fileURLToPath(url))
-  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'out', 'renderer')
+    if (existsSync(join(candidate, 'index.html'))) return candidate
+    if (existsSync(join(dir, 'package.json')) || dirname(dir) === dir) return candidate
+  }
 }
 
 export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyInstance> {

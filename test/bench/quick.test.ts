@@ -18,8 +18,8 @@ it('npm run bench:quick measures every figure for Berth and the reference regist
   assert.match(lines.at(-1)!, /^summary: push monolithic http [\d.]+×, .*small blob pull \(ops\/s\) [\d.]+×, skopeo copy 5 layers \(s\) [\d.]+×$/)
   const results = JSON.parse(readFileSync(`${root}/bench/results/registry-quick.json`, 'utf8')) as { raw: { samples: Record<string, { berth: number[]; reference: number[] }> } }
   for (const [figure, byTarget] of Object.entries(results.raw.samples)) {
-    assert.equal(byTarget.berth.length, 2, figure)
-    assert.equal(byTarget.reference.length, 2, figure)
+    assert.ok(byTarget.berth.length >= 2, figure)
+    assert.equal(byTarget.reference.length, byTarget.berth.length, figure)
     assert.ok([...byTarget.berth, ...byTarget.reference].every((v) => Number.isFinite(v) && v > 0), figure)
   }
 })
