@@ -49,7 +49,5 @@ if (electron.path) {
 } else {
   process.stderr.write(`berth: no window: ${electron.reason}; running headless with the same GUI in your browser. Stop with Ctrl-C.\n`)
   process.argv = [process.argv[0], process.argv[1], 'serve', '--open', ...args]
-  const { register } = await import('tsx/esm/api')
-  register()
-  await import('../server/cli.ts')
+  await import('./berth.mjs')
 }
