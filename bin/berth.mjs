@@ -2,23 +2,15 @@
 // The berth CLI: the built bundle (out/cli/berth.js, made by `npm run build`) when it is newer
 // than every source file, else the TypeScript sources through tsx's loader, so a clone works
 // with no build step and an edit never runs stale code.
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { newestMtime } from './sources.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const bundle = join(root, 'out', 'cli', 'berth.js')
 
-function newestSource(dir) {
-  let newest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs)
-  }
-  return newest
-}
-
-const fresh = existsSync(bundle) && statSync(bundle).mtimeMs > Math.max(newestSource(join(root, 'server')), statSync(join(root, 'package.json')).mtimeMs)
+const fresh = existsSync(bundle) && statSync(bundle).mtimeMs > newestMtime(join(root, 'server'), join(root, 'package.json'))
 if (fresh && process.env.BERTH_FROM_SOURCE !== '1') {
   await import(bundle)
 } else {

@@ -3,25 +3,20 @@
 // Electron binary is present; otherwise Berth runs headless (same core, same registry, same
 // GUI in a browser) and says why there is no window.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { newestMtime } from './sources.mjs'
 
 const require = createRequire(import.meta.url)
 const root = fileURLToPath(new URL('..', import.meta.url))
 const builtMain = join(root, 'out', 'main', 'index.js')
 const builtGui = join(root, 'out', 'renderer', 'index.html')
 
-function newest(path) {
-  const stat = statSync(path)
-  if (!stat.isDirectory()) return stat.mtimeMs
-  return Math.max(stat.mtimeMs, ...readdirSync(path).map((entry) => newest(join(path, entry))))
-}
-
 function buildIfStale() {
   const built = [builtMain, builtGui].every(existsSync) ? Math.min(statSync(builtMain).mtimeMs, statSync(builtGui).mtimeMs) : 0
-  const sources = Math.max(...['renderer', 'electron', 'server', 'electron.vite.config.ts'].map((p) => newest(join(root, p))))
+  const sources = newestMtime(...['renderer', 'electron', 'server', 'electron.vite.config.ts'].map((p) => join(root, p)))
   if (built > sources) return
   const result = spawnSync(process.execPath, [join(root, 'bin', 'build.mjs'), '--quiet'], { stdio: 'inherit' })
   if (result.status !== 0) process.exit(result.status ?? 1)

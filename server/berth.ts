@@ -113,6 +113,10 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
   const apps: FastifyInstance[] = []
   /** TLS apps and how to rebuild their context, for renewal */
   const secured: { app: FastifyInstance; context: () => object }[] = []
+  /** gives every TLS listener the current server certificate (after a renewal or a new name) */
+  const reloadTlsContexts = () => {
+    for (const { app, context } of secured) (app.server as unknown as TLSServer).setSecureContext(context())
+  }
   let renewal: NodeJS.Timeout | undefined
   let stopSchedule = () => {}
   try {
@@ -150,8 +154,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
 
     stopSchedule = startGcSchedule(store, core.gc, schedule, log)
     renewal = setInterval(async () => {
-      if (!(await pki.ensureServerNames(pki.serverInfo().names).catch(() => false))) return
-      for (const { app, context } of secured) (app.server as unknown as TLSServer).setSecureContext(context())
+      if (await pki.ensureServerNames(pki.serverInfo().names).catch(() => false)) reloadTlsContexts()
     }, RENEWAL_CHECK_MS).unref()
   } catch (error) {
     clearInterval(renewal)
@@ -190,9 +193,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       const next = validateSettings({ ...current, ...patch })
       const pki = await opened.pki()
       // a name the CA may not certify is refused before anything is saved
-      if (await pki.ensureServerNames(next.hostNames)) {
-        for (const { app, context } of secured) (app.server as unknown as TLSServer).setSecureContext(context())
-      }
+      if (await pki.ensureServerNames(next.hostNames)) reloadTlsContexts()
       policy.deleteEnabled = next.deleteEnabled
       if (httpsAccess) httpsAccess.writes = next.httpsWrite
       if (next.gcSchedule !== current.gcSchedule) {

@@ -55,9 +55,9 @@ export function loadSettings(dataDir: string): Partial<Settings> {
 export function berthOptionsFrom(flags: Partial<Settings>, saved: Partial<Settings>) {
   const pick = <K extends keyof Settings>(key: K): Settings[K] => flags[key] ?? saved[key] ?? DEFAULT_SETTINGS[key]
   return {
-    http: settingAddress(pick('http')),
-    https: settingAddress(pick('https')),
-    mtls: settingAddress(pick('mtls')),
+    http: parseListenAddress(pick('http')),
+    https: parseListenAddress(pick('https')),
+    mtls: parseListenAddress(pick('mtls')),
     httpsWrite: flags.httpsWrite ?? saved.httpsWrite,
     deleteEnabled: pick('deleteEnabled'),
     gcSchedule: pick('gcSchedule'),
@@ -98,9 +98,4 @@ export function validateSettings(settings: Settings): Settings {
     throw new SettingsError('hostNames: a list of host names or IP addresses')
   }
   return { ...settings, hostNames: [...new Set(settings.hostNames.map((n) => n.toLowerCase()))] }
-}
-
-/** The listen address a setting names, or null for off. */
-export function settingAddress(value: string): ListenAddress | null {
-  return parseListenAddress(value)
 }

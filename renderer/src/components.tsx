@@ -132,6 +132,21 @@ export function Dialog({ title, children, onClose, actions }: { title: string; c
   )
 }
 
+/** A form whose submit (button or Enter) runs `onSubmit` instead of reloading the page. */
+export function Form({ onSubmit, className, children }: { onSubmit: () => void; className?: string; children: ReactNode }) {
+  return (
+    <form
+      className={className}
+      onSubmit={(e) => {
+        e.preventDefault()
+        onSubmit()
+      }}
+    >
+      {children}
+    </form>
+  )
+}
+
 /** Saves bytes as a file (a client certificate bundle). */
 export function download(filename: string, base64: string, type = 'application/gzip'): void {
   const data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))

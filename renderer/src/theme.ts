@@ -8,8 +8,14 @@ export function useTheme(): [Theme, (theme: Theme) => void] {
   const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem(KEY) as Theme | null) ?? 'system')
   useEffect(() => {
     localStorage.setItem(KEY, theme)
-    if (theme === 'system') delete document.documentElement.dataset.theme
-    else document.documentElement.dataset.theme = theme
+    const system = matchMedia('(prefers-color-scheme: dark)')
+    const apply = () => {
+      document.documentElement.dataset.theme = theme === 'system' ? (system.matches ? 'dark' : 'light') : theme
+    }
+    apply()
+    if (theme !== 'system') return
+    system.addEventListener('change', apply)
+    return () => system.removeEventListener('change', apply)
   }, [theme])
   return [theme, setTheme]
 }

@@ -5,7 +5,7 @@ import { statfs } from 'node:fs/promises'
 import packageJson from '../../package.json' with { type: 'json' }
 import type { Berth } from '../berth'
 import { formatAuthority, isLoopbackHost } from '../config'
-import { parseManifestReference } from '../store/references'
+import { parseDigest, parseManifestReference } from '../store/references'
 import { certificateInfo } from '../tls/certificates'
 import { activityView } from './activity'
 import { certsDirBundle } from './bundle'
@@ -100,7 +100,9 @@ export function createAdminService(berth: Berth): AdminService {
     'tag:add': async ({ repository, digest, tag }) => {
       const ref = parseManifestReference(tag)
       if (!ref || ref.kind !== 'tag') throw new Error(`${JSON.stringify(tag)} is not a valid tag (letters, digits, _ . -; at most 128; not starting with . or -)`)
-      const manifest = store.manifests.get(repository, { kind: 'digest', digest: parseDigestOrThrow(digest) })
+      const parsed = parseDigest(digest)
+      if (!parsed) throw new Error(`${JSON.stringify(digest)} is not a digest`)
+      const manifest = store.manifests.get(repository, { kind: 'digest', digest: parsed })
       if (!manifest) throw new Error(`manifest ${digest} is not in ${repository}`)
       store.manifests.put(repository, ref, manifest.content, manifest.mediaType, 'berth gui')
       store.events.record({ kind: 'tag', repository, reference: tag, digest, detail: `tagged ${digest} as ${tag}` })
@@ -221,12 +223,6 @@ function endpointCommands(kind: string, address: string, writes: string): Endpoi
   }
   commands.push({ label: 'pull', command: `${kind === 'http' ? 'podman pull --tls-verify=false' : 'docker pull'} ${image}` })
   return commands
-}
-
-function parseDigestOrThrow(text: string) {
-  const ref = parseManifestReference(text)
-  if (!ref || ref.kind !== 'digest') throw new Error(`${JSON.stringify(text)} is not a digest`)
-  return ref.digest
 }
 
 export type { AdminContract }

@@ -41,6 +41,12 @@ interface ManifestRow {
   pushed_by: string | null
 }
 
+/** One repository's manifests by digest, and which of them are signed: built once per view. */
+interface RepositoryContext {
+  byDigest: Map<string, ManifestRow>
+  signed: Set<string>
+}
+
 interface RawConfig {
   os?: string
   architecture?: string
@@ -75,6 +81,8 @@ export function formatPlatform(p: { os?: string | null; architecture?: string | 
 export class StoreQueries {
   private readonly db: Database.Database
   private readonly configs = new Map<string, RawConfig | null>()
+  /** parsed manifest bytes, per row object (a view parses each row once) */
+  private readonly parsed = new WeakMap<ManifestRow, ParsedManifest | null>()
 
   constructor(private readonly store: Store) {
     this.db = store.db
@@ -129,7 +137,7 @@ export class StoreQueries {
     const manifests = this.db
       .prepare<[number], ManifestRow>('SELECT * FROM manifests WHERE repository_id = ? ORDER BY pushed_at DESC, digest')
       .all(repositoryId)
-    const byDigest = new Map(manifests.map((m) => [m.digest, m]))
+    const context = this.context(repositoryId, manifests)
     const tags = this.db
       .prepare<[number], { name: string; manifest_id: number; updated_at: number }>('SELECT name, manifest_id, updated_at FROM tags WHERE repository_id = ? ORDER BY updated_at DESC, name')
       .all(repositoryId)
@@ -140,7 +148,7 @@ export class StoreQueries {
       if (m.subject) reachedByOthers.add(m.digest)
       for (const child of this.parse(m)?.children ?? []) reachedByOthers.add(child.digest.text)
     }
-    const summaries = new Map(manifests.map((m) => [m.id, this.summarize(m, byDigest, tagsOf.get(m.id) ?? [], repositoryId)]))
+    const summaries = new Map(manifests.map((m) => [m.id, this.summarize(m, context, tagsOf.get(m.id) ?? [])]))
     return {
       name,
       pullAddress,
@@ -152,10 +160,10 @@ export class StoreQueries {
   manifest(repository: string, digest: string): ManifestView | undefined {
     const repositoryId = this.repositoryId(repository)
     if (repositoryId === undefined) return undefined
-    const row = this.db.prepare<[number, string], ManifestRow>('SELECT * FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, digest)
-    if (!row) return undefined
     const siblings = this.db.prepare<[number], ManifestRow>('SELECT * FROM manifests WHERE repository_id = ?').all(repositoryId)
-    const byDigest = new Map(siblings.map((m) => [m.digest, m]))
+    const context = this.context(repositoryId, siblings)
+    const row = context.byDigest.get(digest)
+    if (!row) return undefined
     const tags = this.db
       .prepare<[number], { name: string }>('SELECT name FROM tags WHERE manifest_id = ? ORDER BY name')
       .all(row.id)
@@ -174,7 +182,7 @@ export class StoreQueries {
       mediaType: c.mediaType,
       size: c.size,
       platform: formatPlatform(c.platform),
-      stored: byDigest.has(c.digest.text),
+      stored: context.byDigest.has(c.digest.text),
     }))
     const referrers: ReferrerView[] = siblings
       .filter((m) => m.subject === row.digest)
@@ -192,7 +200,7 @@ export class StoreQueries {
       emptyLayer: Boolean(h.empty_layer),
     }))
     return {
-      ...this.summarize(row, byDigest, tags, repositoryId),
+      ...this.summarize(row, context, tags),
       repository,
       subject: row.subject,
       annotations: row.annotations ? (JSON.parse(row.annotations) as Record<string, string>) : {},
@@ -209,7 +217,16 @@ export class StoreQueries {
     return this.db.prepare<[string], { id: number }>('SELECT id FROM repositories WHERE name = ?').get(name)?.id
   }
 
-  private summarize(row: ManifestRow, byDigest: Map<string, ManifestRow>, tags: string[], repositoryId: number): ManifestSummary {
+  private context(repositoryId: number, manifests: ManifestRow[]): RepositoryContext {
+    // signed: a signature referrer (OCI 1.1), or a cosign `sha256-<hex>.sig` tag
+    const signed = new Set<string>()
+    for (const m of manifests) if (m.subject && referrerKind(m.artifact_type) === 'signature') signed.add(m.subject)
+    const cosignTags = this.db.prepare<[number], { name: string }>("SELECT name FROM tags WHERE repository_id = ? AND name LIKE '%.sig'").all(repositoryId)
+    for (const { name } of cosignTags) signed.add(name.slice(0, -'.sig'.length).replace('-', ':'))
+    return { byDigest: new Map(manifests.map((m) => [m.digest, m])), signed }
+  }
+
+  private summarize(row: ManifestRow, context: RepositoryContext, tags: string[]): ManifestSummary {
     const parsed = this.parse(row)
     const isImage = !row.artifact_type || IMAGE_CONFIG_TYPES.has(row.artifact_type)
     const kind: ManifestSummary['kind'] = parsed?.kind === 'index' ? 'index' : isImage ? 'image' : 'artifact'
@@ -225,7 +242,7 @@ export class StoreQueries {
     let size = row.size
     if (parsed?.kind === 'index') {
       for (const child of parsed.children) {
-        const stored = byDigest.get(child.digest.text)
+        const stored = context.byDigest.get(child.digest.text)
         if (stored) size += stored.size
         visit(stored ? this.parse(stored) : undefined)
         const platform = formatPlatform(child.platform)
@@ -245,24 +262,22 @@ export class StoreQueries {
       platforms,
       pushedAt: row.pushed_at,
       pushedBy: row.pushed_by,
-      signed: this.isSigned(repositoryId, row.digest, byDigest),
+      signed: context.signed.has(row.digest),
       tags,
     }
   }
 
-  /** A signature referrer (OCI 1.1), or a cosign `sha256-<hex>.sig` tag. */
-  private isSigned(repositoryId: number, digest: string, byDigest: Map<string, ManifestRow>): boolean {
-    for (const m of byDigest.values()) if (m.subject === digest && referrerKind(m.artifact_type) === 'signature') return true
-    const cosignTag = `${digest.replace(':', '-')}.sig`
-    return Boolean(this.db.prepare<[number, string], { n: number }>('SELECT 1 AS n FROM tags WHERE repository_id = ? AND name = ?').get(repositoryId, cosignTag))
-  }
-
   private parse(row: ManifestRow): ParsedManifest | undefined {
-    try {
-      return parseManifest(row.content, row.media_type)
-    } catch {
-      return undefined
+    let parsed = this.parsed.get(row)
+    if (parsed === undefined) {
+      try {
+        parsed = parseManifest(row.content, row.media_type)
+      } catch {
+        parsed = null
+      }
+      this.parsed.set(row, parsed)
     }
+    return parsed ?? undefined
   }
 
   /** An image config from its blob file, or null when absent, too large or not JSON. */
@@ -270,7 +285,7 @@ export class StoreQueries {
     if (this.configs.has(digest)) return this.configs.get(digest)!
     let config: RawConfig | null = null
     const parsed = parseDigest(digest)
-    const size = this.store.blobs.stat(parsed!)?.size
+    const size = parsed ? this.store.blobs.stat(parsed)?.size : undefined
     if (parsed && size !== undefined && size <= MAX_CONFIG_BYTES) {
       try {
         const json = JSON.parse(readFileSync(this.store.layout.blobPath(parsed), 'utf8')) as unknown

@@ -1,12 +1,11 @@
 // Trust as the GUI sees it: the matrix of target × endpoint, installs and uninstalls (through
 // the same plans and elevation helper as `berth trust`), the doctor, and the exact commands.
-import { homedir } from 'node:os'
 import type { Berth } from '../berth'
 import { clientEndpoints } from '../trust/endpoints'
 import { diagnose } from '../trust/doctor'
 import { applyPlan, describePlan } from '../trust/plan'
 import { findTarget, parseTargets, planInstall, planUninstall, TARGETS, trustStatus } from '../trust/service'
-import { endpointFolder, type Endpoint, type TargetId, type TrustEnvironment } from '../trust/targets'
+import { endpointFolder, trustEnvironment, type Endpoint, type TargetId, type TrustEnvironment } from '../trust/targets'
 import type { Diagnosis, TrustMatrix } from './contract'
 
 const ROOT_TARGETS = new Set<TargetId>(['docker', 'podman', 'containerd', 'system'])
@@ -26,7 +25,7 @@ export class TrustView {
 
   async environment(): Promise<TrustEnvironment> {
     const pki = await this.berth.core.pki()
-    return { root: this.root, home: process.env.HOME || homedir(), platform: process.platform, caPem: pki.ca.certPem, clientCaPem: pki.clientCa.certPem }
+    return trustEnvironment(pki.ca.certPem, pki.clientCa.certPem, this.root)
   }
 
   async endpoints(): Promise<Endpoint[]> {

@@ -1,5 +1,4 @@
 // berth trust status|install|uninstall|doctor
-import { homedir } from 'node:os'
 import { resolve } from 'node:path'
 import { DEFAULT_HTTPS, DEFAULT_MTLS } from '../berth'
 import { parseListenAddress, resolveDataDir } from '../config'
@@ -7,7 +6,7 @@ import { clientEndpoints } from '../trust/endpoints'
 import { diagnose } from '../trust/doctor'
 import { applyPlan, describePlan } from '../trust/plan'
 import { findTarget, parseTargets, planInstall, planUninstall, trustStatus, type TrustResult } from '../trust/service'
-import { TARGET_IDS, type Endpoint, type TrustEnvironment } from '../trust/targets'
+import { TARGET_IDS, trustEnvironment, type Endpoint } from '../trust/targets'
 import { operate } from './operate'
 import { out, parseFlags, UsageError, type Command } from './usage'
 
@@ -61,13 +60,7 @@ and passing), 1 otherwise.`,
     }
     const dataDir = resolveDataDir(values['data-dir'])
     const ca = await operate(dataDir, 'cert.ca', {})
-    const env: TrustEnvironment = {
-      root: values.root ? resolve(values.root) : '/',
-      home: process.env.HOME || homedir(),
-      platform: process.platform,
-      caPem: ca.pem,
-      clientCaPem: ca.clientCaPem,
-    }
+    const env = trustEnvironment(ca.pem, ca.clientCaPem, values.root ? resolve(values.root) : '/')
     const endpoints = await resolveEndpoints(dataDir, values.endpoint)
     const dryRun = Boolean(values['dry-run'])
 

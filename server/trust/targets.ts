@@ -5,6 +5,7 @@
 //   containerd: certs.d/HOST:PORT/hosts.toml naming ca and client
 import { X509Certificate } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { emptyPlan, type TrustPlan } from './plan'
 
@@ -47,6 +48,11 @@ export interface TrustTarget {
   status(env: TrustEnvironment, endpoint?: Endpoint): TrustState
   install(env: TrustEnvironment, endpoint: Endpoint | undefined, client?: ClientCredentials): TrustPlan
   uninstall(env: TrustEnvironment, endpoint?: Endpoint): TrustPlan
+}
+
+/** This machine's environment: home from $HOME, system paths under `root`. */
+export function trustEnvironment(caPem: string, clientCaPem: string, root = '/'): TrustEnvironment {
+  return { root, home: process.env.HOME || homedir(), platform: process.platform, caPem, clientCaPem }
 }
 
 /** A system path under --root. */

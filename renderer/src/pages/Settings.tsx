@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react'
 import type { SettingsView } from '../../../server/admin/contract'
 import { call } from '../client'
-import { Card, ErrorNotice, Loading, Notice, Page } from '../components'
+import { Card, ErrorNotice, Form, Loading, Notice, Page } from '../components'
 import { ago } from '../format'
 import { useAction, useCall } from '../hooks'
 
@@ -39,12 +39,7 @@ export function SettingsPage() {
           )}
         </Notice>
       )}
-      <form
-        onSubmit={(e) => {
-          e.preventDefault()
-          save()
-        }}
-      >
+      <Form onSubmit={save}>
         <Card title="Listeners">
           <p className="muted">HOST:PORT, or off. Plain HTTP serves loopback only; use 0.0.0.0 or a LAN address for TLS to reach Berth from other machines.</p>
           <div className="form-grid">
@@ -90,7 +85,7 @@ export function SettingsPage() {
           {saved && <span className="ok">Saved.</span>}
         </div>
         <ErrorNotice error={action.error} onDismiss={() => action.setError(undefined)} />
-      </form>
+      </Form>
       <UsersCard />
       <Card title="Data">
         <p>
@@ -128,13 +123,7 @@ function UsersCard() {
           ))}
         </ul>
       )}
-      <form
-        className="inline-form"
-        onSubmit={(e) => {
-          e.preventDefault()
-          add()
-        }}
-      >
+      <Form className="inline-form" onSubmit={add}>
         <label>
           User name
           <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" />
@@ -146,7 +135,7 @@ function UsersCard() {
         <button type="submit" disabled={!name.trim() || !password || action.busy}>
           Add user
         </button>
-      </form>
+      </Form>
     </Card>
   )
 }

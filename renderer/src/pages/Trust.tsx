@@ -3,7 +3,7 @@
 import { useState } from 'react'
 import type { Diagnosis, TrustMatrix } from '../../../server/admin/contract'
 import { call } from '../client'
-import { Badge, Card, CopyButton, Dialog, download, ErrorNotice, Loading, Notice, Page } from '../components'
+import { Badge, Card, CopyButton, Dialog, download, ErrorNotice, Form, Loading, Notice, Page } from '../components'
 import { ago, when } from '../format'
 import { useAction, useCall } from '../hooks'
 
@@ -52,13 +52,7 @@ function AuthorityCard() {
           </dd>
         </dl>
       )}
-      <form
-        className="inline-form"
-        onSubmit={(e) => {
-          e.preventDefault()
-          add()
-        }}
-      >
+      <Form className="inline-form" onSubmit={add}>
         <label>
           Add a name or LAN IP
           <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. mybox.local or 192.168.1.20" />
@@ -66,7 +60,7 @@ function AuthorityCard() {
         <button type="submit" disabled={!name.trim() || action.busy}>
           Add name
         </button>
-      </form>
+      </Form>
       <ErrorNotice error={action.error} onDismiss={() => action.setError(undefined)} />
     </Card>
   )
@@ -245,13 +239,7 @@ function ClientCertificatesCard() {
         A client certificate lets a machine or CI job push to the mTLS endpoint. The download is a certs.d bundle: unpack it into{' '}
         <code>/etc/docker/certs.d</code>, <code>/etc/containers/certs.d</code> or <code>~/.config/containers/certs.d</code>.
       </p>
-      <form
-        className="inline-form"
-        onSubmit={(e) => {
-          e.preventDefault()
-          issue()
-        }}
-      >
+      <Form className="inline-form" onSubmit={issue}>
         <label>
           Certificate name
           <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. ci-runner" />
@@ -259,7 +247,7 @@ function ClientCertificatesCard() {
         <button type="submit" disabled={!name.trim() || action.busy}>
           Issue and download
         </button>
-      </form>
+      </Form>
       {issued && <Notice kind="success">Issued; saved as {issued}.</Notice>}
       <ErrorNotice error={action.error ?? error} onDismiss={() => action.setError(undefined)} />
       {data && data.length > 0 && (
