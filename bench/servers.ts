@@ -62,7 +62,7 @@ export async function startBerth(dataDir: string, args: string[] = []): Promise<
     child.once('exit', (code) => reject(new Error(`berth serve exited with ${code}: ${stdout}`)))
   })
   const readyMs = performance.now() - started
-  const url = (kind: string) => new RegExp(`^berth: registry ${kind}\\s+(\\S+)$`, 'm').exec(stdout)![1]
+  const url = (kind: string) => new RegExp(`^berth: registry ${kind}\\s+(\\S+)(?:\\s.*)?$`, 'm').exec(stdout)![1]
   return {
     name: 'berth',
     http: url('http'),

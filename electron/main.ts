@@ -35,10 +35,12 @@ if (!app.requestSingleInstanceLock()) {
 async function start(): Promise<void> {
   lockDown((url) => url === rendererUrl || url.startsWith(`${rendererUrl}#`))
   Menu.setApplicationMenu(process.platform === 'darwin' ? Menu.buildFromTemplate([{ role: 'appMenu' }, { role: 'editMenu' }, { role: 'windowMenu' }]) : null)
+  const { notices, ...options } = berthOptionsFrom({}, loadSettings(dataDir))
+  for (const notice of notices) process.stderr.write(`berth: ${notice}\n`)
   berth = await createBerth({
     dataDir,
     admin: null,
-    ...berthOptionsFrom({}, loadSettings(dataDir)),
+    ...options,
     log: (line) => process.stderr.write(`${line}\n`),
     restart: () => {
       app.relaunch()
@@ -48,6 +50,7 @@ async function start(): Promise<void> {
   service = createAdminService(berth)
   registerIpc(service, isTrustedSender)
   createTray(join(resources, 'tray.png'), berth, { open: showWindow, quit: () => void quit() })
+  process.stdout.write(`berth: data ${dataDir}\n`)
   for (const listener of berth.listeners) process.stdout.write(`berth: registry ${listener.kind.padEnd(5)} ${listener.url}\n`)
   process.stdout.write('berth: ready\n')
   showWindow()

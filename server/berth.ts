@@ -1,21 +1,30 @@
 // createBerth(): the one entry to the core, called by the CLI and the Electron main process.
 import type { FastifyInstance } from 'fastify'
 import type { Server } from 'node:http'
-import type { TLSSocket } from 'node:tls'
 import { randomBytes } from 'node:crypto'
 import { isOperation, operations, type ListenerInfo } from './admin/operations'
-import type { AccessOptions, WritePolicy } from './auth/access'
+import type { AccessOptions } from './auth/access'
 import { formatAuthority, isLoopbackHost, type ListenAddress } from './config'
 import { closeControl, listenControl } from './control'
 import { parseGcSchedule, startGcSchedule } from './gc/schedule'
 import { openCore, type Core } from './core'
 import { buildRegistryApp } from './registry/app'
 import { recordTlsFailures } from './registry/failures'
-import { saveSettings, validateSettings, type Settings } from './settings'
+import {
+  loadSettings,
+  opensWritesToNetwork,
+  resolveHttpsWrite,
+  saveSettings,
+  settingsPatch,
+  SettingsError,
+  validateSettings,
+  type HttpsWriteChoice,
+  type HttpsWritePolicy,
+  type Settings,
+} from './settings'
 import type { FsckReport } from './store/fsck'
 import { StoreLayout } from './store/layout'
 import { prepareDataDir, type Store } from './store/store'
-import type { Pki } from './tls/pki'
 
 export interface BerthOptions {
   dataDir: string
@@ -23,8 +32,8 @@ export interface BerthOptions {
   http?: ListenAddress | null
   /** TLS registry: anonymous pull, writes per `httpsWrite`; null turns it off */
   https?: ListenAddress | null
-  /** writes on the TLS listener; default open on loopback, basic elsewhere */
-  httpsWrite?: Exclude<WritePolicy, 'client-certificate'>
+  /** writes on the TLS listener; auto (the default): open on loopback, users elsewhere */
+  httpsWrite?: HttpsWriteChoice
   /** TLS registry that requires a client certificate from Berth's client CA; null turns it off */
   mtls?: ListenAddress | null
   /** extra names and addresses for the server certificate */
@@ -45,6 +54,12 @@ export interface BerthOptions {
   log?: (line: string) => void
 }
 
+export interface SettingsInForce extends Settings {
+  restartNeeded: boolean
+  /** who may write on the running TLS listener (null when it is off) */
+  httpsWriteInForce: HttpsWritePolicy | null
+}
+
 export type ListenerKind = 'http' | 'https' | 'mtls' | 'admin'
 
 export interface RunningListener extends ListenerInfo {
@@ -61,9 +76,13 @@ export interface Berth {
   /** the URL that opens the GUI (with the token), when the admin listener runs */
   readonly guiUrl: string | undefined
   /** the settings in force, plus saved listener changes waiting for a restart */
-  settings(): Settings & { restartNeeded: boolean }
-  /** Validates, saves and applies settings: all at once except listener addresses (on restart). */
-  updateSettings(patch: Partial<Settings>): Promise<Settings & { restartNeeded: boolean }>
+  settings(): SettingsInForce
+  /**
+   * Validates, saves and applies settings: all at once except listener addresses (on restart).
+   * Only the keys in `patch` are saved as the user's choices. Open writes on a TLS address other
+   * machines reach need `confirmOpenWrites`.
+   */
+  updateSettings(patch: Partial<Settings>, confirm?: { confirmOpenWrites?: boolean }): Promise<SettingsInForce>
   /** present when the shell can restart Berth */
   readonly restart?: () => void
   fsck(options?: { repair?: boolean }): Promise<FsckReport>
@@ -97,7 +116,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
   }
 
   const schedule = parseGcSchedule(options.gcSchedule ?? 'off')
-  await prepareDataDir(layout)
+  await prepareDataDir(layout, log)
   const listeners: RunningListener[] = []
   const adminToken = options.adminToken ?? randomBytes(24).toString('base64url')
   const addressText = (a: ListenAddress | null) => (a ? formatAuthority(a.host, a.port) : 'off')
@@ -124,6 +143,9 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     const { store, users } = core
     const pki = await core.pki()
     const tls = (extra: object = {}) => ({ key: pki.server.keyPem, cert: pki.server.certPem, minVersion: 'TLSv1.2' as const, ...extra })
+    // A missing or foreign certificate fails the handshake (a missing one with the TLS 1.3 alert
+    // certificate_required). A revoked one is let through the handshake and refused by the access
+    // policy with 403 and words, which clients print, where a cut connection would read "EOF".
     const mtlsExtra = () => ({ ca: pki.clientCa.certPem, requestCert: true, rejectUnauthorized: true })
 
     if (http) {
@@ -132,7 +154,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       listeners.push(await listen(app, 'http', http))
     }
     if (https) {
-      const writes = options.httpsWrite ?? (isLoopbackHost(https.host) ? 'open' : 'basic')
+      const writes = resolveHttpsWrite(options.httpsWrite ?? 'auto', https.host)
       // one object the access policy reads on every request, so a settings change applies at once
       httpsAccess = { writes, tls: true, users }
       const app = await buildRegistryApp({ store, policy, https: tls(), access: httpsAccess })
@@ -144,7 +166,6 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     }
     if (mtls) {
       const app = await buildRegistryApp({ store, policy, https: tls(mtlsExtra()), access: { writes: 'client-certificate', tls: true, pki } })
-      refuseRevokedAtHandshake(app, pki)
       apps.push(app)
       secured.push({ app, context: () => tls(mtlsExtra()) })
       const running = await listen(app, 'mtls', mtls)
@@ -170,7 +191,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     http: addressText(http),
     https: addressText(https),
     mtls: addressText(mtls),
-    httpsWrite: httpsAccess?.writes === 'basic' || httpsAccess?.writes === 'off' ? httpsAccess.writes : 'open',
+    httpsWrite: options.httpsWrite ?? 'auto',
     deleteEnabled: policy.deleteEnabled,
     gcSchedule: options.gcSchedule ?? 'off',
     hostNames: options.hostNames ?? [],
@@ -188,19 +209,39 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       return guiUrl
     },
     restart: options.restart,
-    settings: () => ({ ...current, restartNeeded: listenersChanged() }),
-    async updateSettings(patch) {
+    settings: () => ({
+      ...current,
+      restartNeeded: listenersChanged(),
+      httpsWriteInForce: httpsAccess ? (httpsAccess.writes as HttpsWritePolicy) : null,
+    }),
+    async updateSettings(untrusted, confirm = {}) {
+      const patch = settingsPatch(untrusted as Record<string, unknown>)
       const next = validateSettings({ ...current, ...patch })
+      const saved = loadSettings(options.dataDir)
+      // open writes where other machines reach the listener: only with a fresh, explicit confirmation
+      const choosesWrites = patch.httpsWrite !== undefined || patch.https !== undefined
+      const exposed = choosesWrites ? [started.https, next.https].filter((address) => opensWritesToNetwork(next.httpsWrite, address)) : []
+      const confirmed = confirm.confirmOpenWrites || exposed.every((address) => saved.openWritesConfirmedFor === address)
+      if (exposed.length > 0 && !confirmed) {
+        throw new SettingsError(
+          `open writes on ${exposed.join(' and ')} let anyone on your network push and delete images; confirm to save this choice`,
+        )
+      }
       const pki = await opened.pki()
       // a name the CA may not certify is refused before anything is saved
       if (await pki.ensureServerNames(next.hostNames)) reloadTlsContexts()
       policy.deleteEnabled = next.deleteEnabled
-      if (httpsAccess) httpsAccess.writes = next.httpsWrite
+      if (httpsAccess && https) httpsAccess.writes = resolveHttpsWrite(next.httpsWrite, https.host)
       if (next.gcSchedule !== current.gcSchedule) {
         stopSchedule()
         stopSchedule = startGcSchedule(opened.store, opened.gc, parseGcSchedule(next.gcSchedule), log)
       }
-      saveSettings(options.dataDir, next)
+      const { openWritesConfirmedFor: _previous, ...choices } = saved
+      saveSettings(options.dataDir, {
+        ...choices,
+        ...patch,
+        ...(exposed.length > 0 ? { httpsWrite: next.httpsWrite, openWritesConfirmedFor: next.https } : {}),
+      })
       current = next
       return berth.settings()
     },
@@ -208,7 +249,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     async close() {
       clearInterval(renewal)
       stopSchedule()
-      await Promise.all(apps.map((app) => closeGracefully(app)))
+        await Promise.all(apps.map((app) => closeGracefully(app)))
       opened.close()
       await closeControl(control, layout)
     },
@@ -237,15 +278,6 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
 
 interface TLSServer {
   setSecureContext(options: object): void
-  on(event: 'secureConnection', listener: (socket: TLSSocket) => void): void
-}
-
-/** A revoked certificate is refused on its next handshake, before any request is read. */
-function refuseRevokedAtHandshake(app: FastifyInstance, pki: Pki): void {
-  ;(app.server as unknown as TLSServer).on('secureConnection', (socket) => {
-    const serial = socket.getPeerCertificate()?.serialNumber
-    if (serial && pki.isRevoked(serial)) socket.destroy()
-  })
 }
 
 async function listen(app: FastifyInstance, kind: ListenerKind, address: ListenAddress): Promise<RunningListener> {

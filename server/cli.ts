@@ -20,7 +20,8 @@ import { GcBusyError } from './gc/collector'
 const commands: Command[] = [serveCommand, fsckCommand, gcCommand, deleteCommand, undoCommand, deletionsCommand, certCommand, trustCommand, userCommand]
 
 function usage(): string {
-  const lines = commands.map((c) => `  ${c.name.padEnd(8)} ${c.summary}`)
+  const width = Math.max(...commands.map((c) => c.name.length)) + 2
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`)
   return `usage: berth <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nberth <command> --help for a command's options.`
 }
 
@@ -47,6 +48,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw error
   }
+}
+
+// A reader that goes away (`berth deletions | head -1`) is not an error: the command finishes
+// its work quietly, with nothing more printed, instead of dying halfway on an EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+  })
 }
 
 process.exitCode = await main(process.argv.slice(2))

@@ -1,8 +1,11 @@
 // The control socket: a running server answers the CLI over a Unix socket in the data dir
 // (owner-only), so CLI commands act on the live server. Listening on it also locks the data
-// dir: a second server (or an offline fsck) finds it taken.
+// dir: a second server (or an offline fsck) finds it taken. Where the data dir's path is too
+// long for a socket, it lives in a folder only this user can enter; a client checks that the
+// socket belongs to this user before it sends anything (a password, say) over it.
 import { createHash } from 'node:crypto'
-import { chmod, rm } from 'node:fs/promises'
+import { lstatSync, mkdirSync } from 'node:fs'
+import { chmod, lstat, rm } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import { request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -17,9 +20,49 @@ const MAX_SOCKET_PATH = 103
 export function controlSocketPath(layout: StoreLayout): string {
   const inDataDir = layout.controlSocketPath
   if (Buffer.byteLength(inDataDir) <= MAX_SOCKET_PATH) return inDataDir
-  // A deep data dir cannot hold a socket; use one named after it in the temp dir.
+  // A deep data dir cannot hold a socket; use one named after it in a private folder.
   const id = createHash('sha256').update(layout.root).digest('hex').slice(0, 16)
-  return join(tmpdir(), `berth-${id}.sock`)
+  return join(privateRuntimeDir(), `berth-${id}.sock`)
+}
+
+/**
+ * $XDG_RUNTIME_DIR (made by the login manager, 0700), else TMPDIR/berth-UID, created 0700 and
+ * refused when another user made it first or opened it to others.
+ */
+export function privateRuntimeDir(env: NodeJS.ProcessEnv = process.env): string {
+  const uid = process.getuid?.() ?? 0
+  const runtime = env.XDG_RUNTIME_DIR
+  const dir = runtime && isPrivateDir(runtime, uid) ? runtime : join(tmpdir(), `berth-${uid}`)
+  if (dir !== runtime) {
+    try {
+      mkdirSync(dir, { mode: 0o700 })
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+    if (!isPrivateDir(dir, uid)) {
+      throw new DataDirBusyError(`${dir} is not a private folder of this user (another user may have made it): remove it, or use a shorter --data-dir`)
+    }
+  }
+  return dir
+}
+
+function isPrivateDir(dir: string, uid: number): boolean {
+  try {
+    const info = lstatSync(dir)
+    return info.isDirectory() && info.uid === uid && (info.mode & 0o077) === 0
+  } catch {
+    return false
+  }
+}
+
+/** A socket this user owns; anything else (another user's, a plain file) is never spoken to. */
+async function ownSocket(path: string): Promise<boolean> {
+  try {
+    const info = await lstat(path)
+    return info.isSocket() && info.uid === (process.getuid?.() ?? info.uid)
+  } catch {
+    return false
+  }
 }
 
 export class DataDirBusyError extends Error {}
@@ -35,6 +78,7 @@ export async function listenControl(layout: StoreLayout, handler: ControlHandler
     await listenOn(server, path)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
+    if (!(await ownSocket(path))) throw new DataDirBusyError(`${path} belongs to another user or is not a socket: remove it, then start again`)
     if (await isAlive(path)) throw new DataDirBusyError(`another Berth process is using ${layout.root}`)
     await rm(path, { force: true }) // left by a process that was killed
     await listenOn(server, path)
@@ -52,6 +96,9 @@ export async function closeControl(server: Server, layout: StoreLayout): Promise
 export async function askServer<T>(layout: StoreLayout, path: string, body: unknown = {}): Promise<T | undefined> {
   const socketPath = controlSocketPath(layout)
   if (!(await isAlive(socketPath))) return undefined
+  if (!(await ownSocket(socketPath))) {
+    throw new RemoteError(`the control socket ${socketPath} does not belong to this user: nothing was sent to it`)
+  }
   return new Promise<T>((resolve, reject) => {
     const payload = JSON.stringify(body)
     const req = httpRequest({ socketPath, path, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {

@@ -36,7 +36,7 @@ export async function openCore(dataDir: string, options: { hostNames?: string[] 
  */
 export async function withOfflineCore<T>(dataDir: string, work: (core: Core) => Promise<T>): Promise<T> {
   const layout = new StoreLayout(dataDir)
-  await prepareDataDir(layout)
+  await prepareDataDir(layout, (line) => process.stderr.write(`${line}\n`))
   const busy: ControlHandler = async () => {
     throw new Error('a berth command is working on this data dir; try again in a moment')
   }

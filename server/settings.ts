@@ -1,27 +1,39 @@
 // Settings saved from the GUI, kept in DATA_DIR/settings.json. `berth serve` flags win over them;
-// the desktop app starts from them. A missing file means the defaults.
+// the desktop app starts from them. The file holds only what the user chose: a key that is not
+// there means "the default", which may depend on other settings (the TLS write policy does).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { formatAuthority, isLoopbackHost, parseListenAddress, type ListenAddress } from './config'
 import { parseGcSchedule } from './gc/schedule'
+
+/** Who may write on the TLS listener. */
+export type HttpsWritePolicy = 'open' | 'users' | 'off'
+/** `auto`: open while the listener is bound to loopback, users anywhere else. */
+export type HttpsWriteChoice = HttpsWritePolicy | 'auto'
 
 export interface Settings {
   /** HOST:PORT or off */
   http: string
   https: string
   mtls: string
-  httpsWrite: 'open' | 'basic' | 'off'
+  httpsWrite: HttpsWriteChoice
   deleteEnabled: boolean
   /** off, daily, hourly, every:H, after:N (comma-separated) */
   gcSchedule: string
   hostNames: string[]
 }
 
+/** What settings.json holds: the user's choices, and the address open writes were confirmed for. */
+export type SavedSettings = Partial<Settings> & {
+  /** the TLS address (HOST:PORT) for which the user confirmed open writes on a non-loopback address */
+  openWritesConfirmedFor?: string
+}
+
 export const DEFAULT_SETTINGS: Settings = {
   http: '127.0.0.1:5000',
   https: '127.0.0.1:5443',
   mtls: '127.0.0.1:5444',
-  httpsWrite: 'open',
+  httpsWrite: 'auto',
   deleteEnabled: true,
   gcSchedule: 'off',
   hostNames: [],
@@ -30,9 +42,16 @@ export const DEFAULT_SETTINGS: Settings = {
 export class SettingsError extends Error {}
 
 const FILE = 'settings.json'
+const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[]
+
+/** `basic` is the older name of `users`. */
+export function parseHttpsWrite(text: string): HttpsWriteChoice | undefined {
+  const choice = text === 'basic' ? 'users' : text
+  return (['auto', 'open', 'users', 'off'] as const).find((c) => c === choice)
+}
 
 /** What the settings file holds (validated), nothing for what it does not name. */
-export function loadSettings(dataDir: string): Partial<Settings> {
+export function loadSettings(dataDir: string): SavedSettings {
   let text: string
   try {
     text = readFileSync(join(dataDir, FILE), 'utf8')
@@ -40,36 +59,67 @@ export function loadSettings(dataDir: string): Partial<Settings> {
     return {}
   }
   try {
-    const saved = JSON.parse(text) as Partial<Settings>
+    const saved = JSON.parse(text) as SavedSettings & Record<string, unknown>
+    if (typeof saved.httpsWrite === 'string') saved.httpsWrite = parseHttpsWrite(saved.httpsWrite) ?? saved.httpsWrite
     const valid = validateSettings({ ...DEFAULT_SETTINGS, ...saved })
-    return Object.fromEntries(Object.keys(saved).filter((key) => key in valid).map((key) => [key, valid[key as keyof Settings]]))
+    const chosen: SavedSettings = Object.fromEntries(SETTING_KEYS.filter((key) => key in saved).map((key) => [key, valid[key]]))
+    if (typeof saved.openWritesConfirmedFor === 'string') chosen.openWritesConfirmedFor = saved.openWritesConfirmedFor
+    return chosen
   } catch (error) {
     throw new SettingsError(`${join(dataDir, FILE)}: ${(error as Error).message}`)
   }
 }
 
+export function saveSettings(dataDir: string, saved: SavedSettings): void {
+  const path = join(dataDir, FILE)
+  const temp = `${path}.tmp`
+  writeFileSync(temp, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 })
+  renameSync(temp, path)
+}
+
+/** The write policy a choice means on a listener bound to `host`. */
+export function resolveHttpsWrite(choice: HttpsWriteChoice, host: string): HttpsWritePolicy {
+  if (choice !== 'auto') return choice
+  return isLoopbackHost(host) ? 'open' : 'users'
+}
+
+/** Open writes on an address other machines can reach: anyone there may push and delete. */
+export function opensWritesToNetwork(choice: HttpsWriteChoice, https: string): boolean {
+  const address = parseListenAddress(https)
+  return address !== null && !isLoopbackHost(address.host) && resolveHttpsWrite(choice, address.host) === 'open'
+}
+
 /**
- * createBerth's options from command-line flags, else saved settings, else the defaults. The
- * write policy of the TLS listener has no fixed default (open on loopback, basic elsewhere).
+ * createBerth's options from command-line flags, else saved settings, else the defaults. A saved
+ * `open` write policy applies to a non-loopback TLS address only when the user confirmed it for
+ * that very address; otherwise writes there need users, and `notices` says why.
  */
-export function berthOptionsFrom(flags: Partial<Settings>, saved: Partial<Settings>) {
+export function berthOptionsFrom(flags: Partial<Settings>, saved: SavedSettings) {
   const pick = <K extends keyof Settings>(key: K): Settings[K] => flags[key] ?? saved[key] ?? DEFAULT_SETTINGS[key]
+  const https = pick('https')
+  const notices: string[] = []
+  let httpsWrite = pick('httpsWrite')
+  if (flags.httpsWrite === undefined && opensWritesToNetwork(httpsWrite, https) && saved.openWritesConfirmedFor !== formatSetting(https)) {
+    notices.push(
+      `the saved "open" writes were not confirmed for ${https}: writes there need a user (confirm in Settings, or pass --https-write open)`,
+    )
+    httpsWrite = 'users'
+  }
   return {
     http: parseListenAddress(pick('http')),
-    https: parseListenAddress(pick('https')),
+    https: parseListenAddress(https),
     mtls: parseListenAddress(pick('mtls')),
-    httpsWrite: flags.httpsWrite ?? saved.httpsWrite,
+    httpsWrite,
     deleteEnabled: pick('deleteEnabled'),
     gcSchedule: pick('gcSchedule'),
     hostNames: [...new Set([...(saved.hostNames ?? []), ...(flags.hostNames ?? [])])],
+    notices,
   }
 }
 
-export function saveSettings(dataDir: string, settings: Settings): void {
-  const path = join(dataDir, FILE)
-  const temp = `${path}.tmp`
-  writeFileSync(temp, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 })
-  renameSync(temp, path)
+function formatSetting(address: string): string {
+  const parsed = parseListenAddress(address)
+  return parsed ? formatAuthority(parsed.host, parsed.port) : 'off'
 }
 
 /** Checks every field and returns the settings normalized; throws a readable error. */
@@ -87,7 +137,8 @@ export function validateSettings(settings: Settings): Settings {
     }
     settings = { ...settings, [key]: address ? formatAuthority(address.host, address.port) : 'off' }
   }
-  if (!['open', 'basic', 'off'].includes(settings.httpsWrite)) throw new SettingsError(`httpsWrite: open, basic or off, not ${JSON.stringify(settings.httpsWrite)}`)
+  const httpsWrite = typeof settings.httpsWrite === 'string' ? parseHttpsWrite(settings.httpsWrite) : undefined
+  if (!httpsWrite) throw new SettingsError(`httpsWrite: auto, open, users or off, not ${JSON.stringify(settings.httpsWrite)}`)
   if (typeof settings.deleteEnabled !== 'boolean') throw new SettingsError('deleteEnabled: true or false')
   try {
     parseGcSchedule(settings.gcSchedule)
@@ -97,5 +148,10 @@ export function validateSettings(settings: Settings): Settings {
   if (!Array.isArray(settings.hostNames) || !settings.hostNames.every((n) => typeof n === 'string' && /^[\w.:-]+$/.test(n))) {
     throw new SettingsError('hostNames: a list of host names or IP addresses')
   }
-  return { ...settings, hostNames: [...new Set(settings.hostNames.map((n) => n.toLowerCase()))] }
+  return { ...settings, httpsWrite, hostNames: [...new Set(settings.hostNames.map((n) => n.toLowerCase()))] }
+}
+
+/** Only the known settings keys of an untrusted patch (the GUI sends what changed). */
+export function settingsPatch(patch: Record<string, unknown>): Partial<Settings> {
+  return Object.fromEntries(SETTING_KEYS.filter((key) => patch[key] !== undefined).map((key) => [key, patch[key]])) as Partial<Settings>
 }

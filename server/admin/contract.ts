@@ -4,7 +4,7 @@
 // POST /api/<channel> on the admin listener when headless.
 
 export type ListenerKind = 'http' | 'https' | 'mtls' | 'admin'
-export type WriteMode = 'open' | 'basic' | 'off' | 'client-certificate'
+export type WriteMode = 'open' | 'users' | 'off' | 'client-certificate'
 
 export interface EndpointView {
   kind: ListenerKind
@@ -167,6 +167,8 @@ export interface DeletionView {
   repository: string
   reference: string | null
   undoneAt: number | null
+  /** undoable while everything it removed is still stored; permanent once GC removed some of it */
+  state: 'undoable' | 'undone' | 'permanent'
 }
 
 export interface GcCountsView {
@@ -260,7 +262,10 @@ export interface SettingsView {
   http: string
   https: string
   mtls: string
-  httpsWrite: 'open' | 'basic' | 'off'
+  /** auto: open while the TLS listener is on loopback, users elsewhere */
+  httpsWrite: 'auto' | 'open' | 'users' | 'off'
+  /** who may write on the running TLS listener, null when it is off */
+  httpsWriteInForce: 'open' | 'users' | 'off' | null
   deleteEnabled: boolean
   gcSchedule: string
   hostNames: string[]
@@ -309,7 +314,11 @@ export interface AdminContract {
   'users:add': { args: { name: string; password: string }; result: UserView[] }
   'users:remove': { args: { name: string }; result: UserView[] }
   'settings:get': { args: None; result: SettingsView }
-  'settings:update': { args: Partial<Omit<SettingsView, 'dataDir' | 'restartNeeded' | 'canRestart'>>; result: SettingsView }
+  /** only the changed settings; confirmOpenWrites confirms open writes on a non-loopback TLS address */
+  'settings:update': {
+    args: Partial<Omit<SettingsView, 'dataDir' | 'restartNeeded' | 'canRestart' | 'httpsWriteInForce'>> & { confirmOpenWrites?: boolean }
+    result: SettingsView
+  }
   'app:restart': { args: None; result: { restarting: boolean } }
   'activity:recent': { args: { limit?: number }; result: ActivityEvent[] }
 }

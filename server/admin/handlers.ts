@@ -38,7 +38,7 @@ export function createAdminService(berth: Berth): AdminService {
       .filter((l) => l.kind !== 'admin')
       .map((l) => {
         const address = clientAddress(l.host, l.port)
-        const writes = l.kind === 'mtls' ? 'client-certificate' : l.kind === 'https' ? berth.settings().httpsWrite : 'open'
+        const writes = l.kind === 'mtls' ? 'client-certificate' : l.kind === 'https' ? (berth.settings().httpsWriteInForce ?? 'off') : 'open'
         return { kind: l.kind, url: l.url, address, writes, commands: endpointCommands(l.kind, address, writes) }
       })
   const pullAddress = () => {
@@ -182,8 +182,8 @@ export function createAdminService(berth: Berth): AdminService {
       return users()
     },
     'settings:get': async () => settingsView(),
-    'settings:update': async (patch) => {
-      await berth.updateSettings(patch)
+    'settings:update': async ({ confirmOpenWrites, ...patch }) => {
+      await berth.updateSettings(patch, { confirmOpenWrites })
       live.publish({ type: 'changed', area: 'settings' })
       return settingsView()
     },
@@ -216,7 +216,7 @@ export function clientAddress(host: string, port: number): string {
 function endpointCommands(kind: string, address: string, writes: string): EndpointView['commands'] {
   const image = `${address}/hello:dev`
   const commands: EndpointView['commands'] = []
-  if (writes === 'basic') commands.push({ label: 'log in', command: `docker login ${address}` })
+  if (writes === 'users') commands.push({ label: 'log in', command: `docker login ${address}` })
   if (writes !== 'off') {
     commands.push({ label: 'push with docker', command: `docker tag hello:dev ${image} && docker push ${image}` })
     commands.push({ label: 'push with podman', command: `podman push${kind === 'http' ? ' --tls-verify=false' : ''} hello:dev ${image}` })

@@ -2,7 +2,8 @@
 // live server (reached over the control socket) or on an offline core, so a change made while
 // a server runs takes effect at once: a revoked certificate, a new user.
 import type { Core } from '../core'
-import type { DeletionRecord } from '../store/deletions'
+import { DeleteError, type DeletionRecord } from '../store/deletions'
+import { isValidRepositoryName } from '../store/references'
 import type { Store } from '../store/store'
 import { certificateInfo } from '../tls/certificates'
 
@@ -90,6 +91,7 @@ export function parseDeleteTarget(reference: string): DeleteTarget {
 /** The delete itself, without recording it: also what a GC preview runs and rolls back. */
 export function applyDelete(store: Store, target: DeleteTarget): DeletionRecord {
   const { deletions } = store
+  if (!isValidRepositoryName(target.repository)) throw new DeleteError(`invalid repository name: ${JSON.stringify(target.repository)}`)
   if (target.digest !== undefined) return deletions.deleteManifest(target.repository, target.digest)
   if (target.tag !== undefined) return deletions.deleteTag(target.repository, target.tag)
   return deletions.deleteRepository(target.repository)

@@ -3,8 +3,8 @@
 import type { Berth } from '../berth'
 import { clientEndpoints } from '../trust/endpoints'
 import { diagnose } from '../trust/doctor'
-import { applyPlan, describePlan } from '../trust/plan'
-import { findTarget, parseTargets, planInstall, planUninstall, TARGETS, trustStatus } from '../trust/service'
+import { describePlan } from '../trust/plan'
+import { applyTrustPlan, findTarget, parseTargets, planInstall, planUninstall, TARGETS, trustStatus } from '../trust/service'
 import { endpointFolder, trustEnvironment, type Endpoint, type TargetId, type TrustEnvironment } from '../trust/targets'
 import type { Diagnosis, TrustMatrix } from './contract'
 
@@ -25,7 +25,7 @@ export class TrustView {
 
   async environment(): Promise<TrustEnvironment> {
     const pki = await this.berth.core.pki()
-    return trustEnvironment(pki.ca.certPem, pki.clientCa.certPem, this.root)
+    return trustEnvironment(pki.ca.certPem, pki.clientCa.certPem, this.root, pki.listClients())
   }
 
   async endpoints(): Promise<Endpoint[]> {
@@ -55,9 +55,9 @@ export class TrustView {
     }
   }
 
-  async plan(targets: string[], action: 'install' | 'uninstall', dryRun: boolean) {
+  async plan(targets: string[], action: 'install' | 'uninstall', dryRun: boolean, env?: TrustEnvironment) {
     const ids = this.targets(targets)
-    const env = await this.environment()
+    env ??= await this.environment()
     const endpoints = await this.endpoints()
     if (action === 'uninstall') return planUninstall(env, ids, endpoints)
     const pki = await this.berth.core.pki()
@@ -70,7 +70,10 @@ export class TrustView {
   }
 
   async apply(targets: string[], action: 'install' | 'uninstall'): Promise<TrustMatrix> {
-    await applyPlan(await this.plan(targets, action, false), { log: () => {} })
+    const env = await this.environment()
+    const pki = await this.berth.core.pki()
+    const plan = await this.plan(targets, action, false, env)
+    await applyTrustPlan(plan, env, await this.endpoints(), async (serial) => pki.revoke(serial), { log: () => {} })
     return this.matrix()
   }
 

@@ -1,6 +1,6 @@
 // Per-listener access policy, enforced before any route runs:
 //   open                writes allowed (loopback listeners)
-//   basic               writes need a user from `berth user`; GET /v2/ checks given credentials
+//   users               writes need a user from `berth user`; GET /v2/ checks given credentials
 //   off                 pull-only: every write and every method-override attempt is DENIED
 //   client-certificate  the TLS handshake demanded a certificate from Berth's client CA; a revoked one is DENIED
 import type { FastifyInstance, FastifyRequest } from 'fastify'
@@ -10,7 +10,7 @@ import { OciError } from '../registry/errors'
 import type { Pki } from '../tls/pki'
 import { basicCredentials, type Users } from './users'
 
-export type WritePolicy = 'open' | 'basic' | 'off' | 'client-certificate'
+export type WritePolicy = 'open' | 'users' | 'off' | 'client-certificate'
 
 export interface AccessOptions {
   writes: WritePolicy
@@ -38,7 +38,10 @@ export const accessPolicy = fp(async (app: FastifyInstance, options: AccessOptio
     if (options.tls) reply.header('Strict-Transport-Security', 'max-age=31536000')
     const isRead = READ_METHODS.has(request.method)
 
-    if (options.writes === 'client-certificate') request.identity = clientIdentity(request, options.pki!)
+    // the version check reveals nothing: a revoked certificate passes it, so that the refusal
+    // comes on the real request, whose error message clients print (a refused ping reads "403")
+    const versionCheck = request.url === '/v2/' || request.url === '/v2'
+    if (options.writes === 'client-certificate' && !versionCheck) request.identity = clientIdentity(request, options.pki!)
 
     if (options.writes === 'off') {
       if (!isRead) throw new OciError('DENIED', 'this listener is pull-only').because('pull-only')
@@ -47,12 +50,12 @@ export const accessPolicy = fp(async (app: FastifyInstance, options: AccessOptio
       }
     }
 
-    if (options.writes === 'basic') {
+    if (options.writes === 'users') {
       // clients answer a Basic challenge with empty credentials when they have none: anonymous
       const given = basicCredentials(request.headers.authorization)
       const credentials = given && (given.name !== '' || given.password !== '') ? given : undefined
       // GET /v2/ is where clients log in: it checks credentials, and asks for them when absent
-      const loginCheck = request.url === '/v2/' || request.url === '/v2'
+      const loginCheck = versionCheck
       if (credentials) {
         if (!(await options.users!.verify(credentials.name, credentials.password))) {
           throw new OciError('UNAUTHORIZED', 'wrong user name or password').withHeaders({ 'WWW-Authenticate': CHALLENGE }).because('wrong-password')
@@ -73,6 +76,11 @@ function clientIdentity(request: FastifyRequest, pki: Pki): string {
   const socket = request.raw.socket as TLSSocket
   const certificate = socket.getPeerCertificate?.()
   if (!socket.authorized || !certificate?.serialNumber) throw new OciError('UNAUTHORIZED', 'a client certificate from Berth is required').because('client-certificate-missing')
-  if (pki.isRevoked(certificate.serialNumber)) throw new OciError('DENIED', 'this client certificate has been revoked').because('revoked')
+  if (pki.isRevoked(certificate.serialNumber)) {
+    const serial = certificate.serialNumber.toLowerCase()
+    throw new OciError('DENIED', `client certificate ${serial} was revoked`)
+      .withMessage(`client certificate revoked (serial ${serial}): issue a new one with berth cert client, or berth trust install`)
+      .because('revoked')
+  }
   return `cert:${certificate.subject?.CN ?? certificate.serialNumber}`
 }

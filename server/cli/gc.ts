@@ -72,14 +72,14 @@ removed the content. \`berth deletions\` lists them.`,
 
 export const deletionsCommand: Command = {
   name: 'deletions',
-  summary: 'list recent deletions and whether they were undone',
+  summary: 'list recent deletions: undoable, undone, or made permanent by gc',
   help: 'usage: berth deletions [--data-dir DIR] [--json]',
   async run(argv) {
     const { values } = parseFlags(argv, { 'data-dir': { type: 'string' }, json: { type: 'boolean' } })
     if (values.help) return out(this.help), 0
     const list = await operate(resolveDataDir(values['data-dir']), 'deletions', {})
     if (values.json) out(JSON.stringify(list, null, 2))
-    else for (const d of list) out(`${String(d.id).padStart(4)}  ${new Date(d.at).toISOString()}  ${d.kind.padEnd(10)} ${d.repository}${d.reference ? ` ${d.reference}` : ''}${d.undoneAt ? '  (undone)' : ''}`)
+    else for (const d of list) out(`${String(d.id).padStart(4)}  ${new Date(d.at).toISOString()}  ${d.kind.padEnd(10)} ${d.repository}${d.reference ? ` ${d.reference}` : ''}  (${d.state})`)
     return 0
   },
 }

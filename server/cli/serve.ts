@@ -1,8 +1,8 @@
 // berth serve: runs the registry until SIGINT/SIGTERM.
 import { spawn } from 'node:child_process'
 import { createBerth, DEFAULT_HTTP, DEFAULT_HTTPS, DEFAULT_MTLS } from '../berth'
-import { formatAuthority, parseListenAddress, resolveDataDir } from '../config'
-import { berthOptionsFrom, loadSettings, type Settings } from '../settings'
+import { formatAuthority, isLoopbackHost, parseListenAddress, resolveDataDir } from '../config'
+import { berthOptionsFrom, loadSettings, parseHttpsWrite, type Settings } from '../settings'
 import { parseGcSchedule } from '../gc/schedule'
 import { out, parseFlags, UsageError, type Command } from './usage'
 
@@ -12,15 +12,16 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the registry',
   help: `usage: berth serve [--data-dir DIR] [--http ADDR|off] [--https ADDR|off]
-                   [--https-write open|basic|off] [--mtls ADDR|off] [--admin ADDR|off]
+                   [--https-write open|users|off] [--mtls ADDR|off] [--admin ADDR|off]
                    [--host NAME ...] [--delete on|off] [--gc-schedule SCHEDULE] [--open]
 
   --data-dir DIR        where blobs and metadata live (default: $BERTH_DATA_DIR, else
                         $XDG_DATA_HOME/berth or ~/.local/share/berth)
   --http ADDR|off       plain HTTP, read-write, no auth, loopback only   (default ${address(DEFAULT_HTTP)})
   --https ADDR|off      TLS, anonymous pull                              (default ${address(DEFAULT_HTTPS)})
-  --https-write MODE    writes on the TLS listener: open (default on loopback), basic (users
-                        from \`berth user\`; default elsewhere), off (pull-only)
+  --https-write MODE    writes on the TLS listener: open (default on loopback), users (users
+                        from \`berth user\`; default elsewhere; \`basic\` is an alias), off
+                        (pull-only)
   --mtls ADDR|off       TLS + client certificate from \`berth cert client\`, read-write
                                                                          (default ${address(DEFAULT_MTLS)})
   --admin ADDR|off      the GUI and its admin API, loopback only (default 127.0.0.1:0: a
@@ -32,8 +33,9 @@ export const serveCommand: Command = {
                         comma-separated (e.g. daily,after:50)
 
 ADDR is HOST:PORT ([IPv6]:PORT); port 0 picks a free port. Flags win over the settings saved
-from the GUI (DATA_DIR/settings.json). Prints one "berth: registry ..." line per listener,
-"berth: gui URL", then "berth: ready". SIGINT/SIGTERM finish in-flight requests, close
+from the GUI (DATA_DIR/settings.json). Prints "berth: data DIR", one "berth: registry KIND
+URL  WHO-MAY-WRITE" line per listener, "berth: gui URL" (open it in a browser: it sets a
+cookie and redirects), then "berth: ready". SIGINT/SIGTERM finish in-flight requests, close
 the database and exit 0.`,
 
   async run(argv) {
@@ -53,9 +55,9 @@ the database and exit 0.`,
     if (values.delete !== undefined && values.delete !== 'on' && values.delete !== 'off') {
       throw new UsageError(`--delete takes on or off, not ${JSON.stringify(values.delete)}`)
     }
-    const httpsWrite = values['https-write']
-    if (httpsWrite !== undefined && !['open', 'basic', 'off'].includes(httpsWrite)) {
-      throw new UsageError(`--https-write takes open, basic or off, not ${JSON.stringify(httpsWrite)}`)
+    const httpsWrite = values['https-write'] === undefined ? undefined : parseHttpsWrite(values['https-write'])
+    if (values['https-write'] !== undefined && (httpsWrite === undefined || httpsWrite === 'auto')) {
+      throw new UsageError(`--https-write takes open, users or off, not ${JSON.stringify(values['https-write'])}`)
     }
     const admin = parseListenAddress(values.admin ?? '127.0.0.1:0')
     for (const flag of [values.http, values.https, values.mtls]) if (flag !== undefined) parseListenAddress(flag)
@@ -70,27 +72,43 @@ the database and exit 0.`,
       http: values.http,
       https: values.https,
       mtls: values.mtls,
-      httpsWrite: httpsWrite as Settings['httpsWrite'] | undefined,
+      httpsWrite,
       deleteEnabled: values.delete === undefined ? undefined : values.delete === 'on',
       gcSchedule: values['gc-schedule'],
       hostNames: values.host,
     }
-    const berth = await createBerth({ dataDir, admin, ...berthOptionsFrom(flags, loadSettings(dataDir)) })
+    // Signals are caught from here on: a stop during start-up or right after "ready" still
+    // closes the store cleanly and exits 0.
+    const stopRequested = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve)
+      process.once('SIGTERM', resolve)
+    })
+    const { notices, ...options } = berthOptionsFrom(flags, loadSettings(dataDir))
+    const berth = await createBerth({ dataDir, admin, ...options })
+    for (const notice of notices) process.stderr.write(`berth: ${notice}\n`)
+    out(`berth: data ${dataDir}`)
     for (const listener of berth.listeners) {
-      if (listener.kind !== 'admin') out(`berth: registry ${listener.kind.padEnd(5)} ${listener.url}`)
+      if (listener.kind === 'admin') continue
+      out(`berth: registry ${listener.kind.padEnd(5)} ${listener.url}  ${whoMayWrite(listener.kind, berth.settings().httpsWriteInForce)}`)
+      if (listener.kind === 'https' && berth.settings().httpsWriteInForce === 'open' && !isLoopbackHost(listener.host)) {
+        process.stderr.write(`berth: warning: anyone who can reach ${listener.url} may push and delete images (writes are open)\n`)
+      }
     }
     if (berth.guiUrl) out(`berth: gui ${berth.guiUrl}`)
     out('berth: ready')
     if (values.open && berth.guiUrl) openInBrowser(berth.guiUrl)
 
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve()
-      process.once('SIGINT', stop)
-      process.once('SIGTERM', stop)
-    })
+    await stopRequested
     await berth.close()
     return 0
   },
+}
+
+/** Who may write on a listener, as the start-up line says it. */
+function whoMayWrite(kind: string, httpsWrite: string | null): string {
+  if (kind === 'mtls') return 'clients with a certificate'
+  if (kind === 'http') return 'open'
+  return httpsWrite === 'off' ? 'pull-only' : httpsWrite === 'users' ? 'users (anonymous pull)' : 'open'
 }
 
 /** Opens the GUI where a desktop session can show it; elsewhere the printed URL is the way in. */

@@ -4,8 +4,8 @@ import { DEFAULT_HTTPS, DEFAULT_MTLS } from '../berth'
 import { parseListenAddress, resolveDataDir } from '../config'
 import { clientEndpoints } from '../trust/endpoints'
 import { diagnose } from '../trust/doctor'
-import { applyPlan, describePlan } from '../trust/plan'
-import { findTarget, parseTargets, planInstall, planUninstall, trustStatus, type TrustResult } from '../trust/service'
+import { describePlan } from '../trust/plan'
+import { applyTrustPlan, detectTargets, findTarget, parseTargets, planInstall, planUninstall, trustStatus, type TrustResult } from '../trust/service'
 import { TARGET_IDS, trustEnvironment, type Endpoint } from '../trust/targets'
 import { operate } from './operate'
 import { out, parseFlags, UsageError, type Command } from './usage'
@@ -16,7 +16,8 @@ export const trustCommand: Command = {
   help: `usage: berth trust status|install|uninstall|doctor [--target T,T|all] [--endpoint HOST:PORT ...]
                    [--root DIR] [--dry-run] [--json] [--data-dir DIR]
 
-targets: ${TARGET_IDS.join(', ')} (default: all)
+targets: ${TARGET_IDS.join(', ')}, or all
+(default: the clients found on this machine, or under --root; the others are named as skipped)
 
   --endpoint HOST:PORT  the registry address clients use (repeatable); default: the running
                         TLS and mTLS listeners under localhost and 127.0.0.1
@@ -25,7 +26,8 @@ targets: ${TARGET_IDS.join(', ')} (default: all)
   --json                one object per target and endpoint
 
 For the mTLS endpoint the folder also gets client.cert and client.key of a client
-certificate issued for that target. Writes that need root go through pkexec or sudo
+certificate issued for that target; a reinstall replaces a revoked or expired one, and
+uninstall revokes the certificates trust had issued. Writes that need root go through pkexec or sudo
 (osascript on macOS), which show what they will do. doctor opens a TLS connection with
 exactly the files each client would read and says what is wrong and how to fix it.
 Exit 0 when every asked target ends installed (uninstalled; for status and doctor: installed
@@ -60,8 +62,17 @@ and passing), 1 otherwise.`,
     }
     const dataDir = resolveDataDir(values['data-dir'])
     const ca = await operate(dataDir, 'cert.ca', {})
-    const env = trustEnvironment(ca.pem, ca.clientCaPem, values.root ? resolve(values.root) : '/')
+    const env = trustEnvironment(ca.pem, ca.clientCaPem, values.root ? resolve(values.root) : '/', await operate(dataDir, 'cert.list', {}))
     const endpoints = await resolveEndpoints(dataDir, values.endpoint)
+    if (values.target === undefined) {
+      const detected = detectTargets(env)
+      for (const d of detected.filter((t) => !t.found)) process.stderr.write(`berth: skipped ${d.id}: ${d.why} (--target ${d.id} or --target all to include it)\n`)
+      targets = detected.filter((t) => t.found).map((t) => t.id)
+      if (targets.length === 0) {
+        process.stderr.write('berth: no container client found; name one with --target\n')
+        return 1
+      }
+    }
     const dryRun = Boolean(values['dry-run'])
 
     if (action === 'doctor') {
@@ -84,10 +95,14 @@ and passing), 1 otherwise.`,
         if (values.json) out(JSON.stringify({ plan: describePlan(plan), status: trustStatus(env, targets, endpoints) }, null, 2))
         return 0
       }
-      await applyPlan(plan, { log: (line) => process.stderr.write(`${line}\n`) })
+      const revoked = await applyTrustPlan(plan, env, endpoints, (serial) => operate(dataDir, 'cert.revoke', { target: serial }), {
+        log: (line) => process.stderr.write(`${line}\n`),
+      })
+      for (const serial of revoked) if (!values.json) out(`berth: revoked client certificate ${serial} (no trust folder uses it any more)`)
     }
 
-    const results = trustStatus(env, targets, endpoints)
+    const after = action === 'status' ? env : trustEnvironment(ca.pem, ca.clientCaPem, env.root, await operate(dataDir, 'cert.list', {}))
+    const results = trustStatus(after, targets, endpoints)
     printResults(results, Boolean(values.json))
     const wanted = action === 'uninstall' ? 'missing' : 'installed'
     return results.every((r) => r.state === wanted) ? 0 : 1

@@ -44,6 +44,8 @@ export class OciError extends Error {
   headers: Record<string, string> = {}
   /** for refusals worth showing in the activity log: why (see admin/activity.ts) */
   failure?: string
+  /** a message more precise than the table's, for refusals clients print as they are */
+  private specificMessage?: string
 
   constructor(
     readonly errorName: OciErrorName,
@@ -60,6 +62,12 @@ export class OciError extends Error {
     return this
   }
 
+  /** Replaces the table's message in the body: clients print `code: message` to the user. */
+  withMessage(message: string): this {
+    this.specificMessage = message
+    return this
+  }
+
   /** Marks a refusal for the activity log with the reason a person can act on. */
   because(failure: string): this {
     this.failure = failure
@@ -68,6 +76,6 @@ export class OciError extends Error {
 
   toBody(): { errors: { code: string; message: string; detail?: unknown }[] } {
     const spec: ErrorSpec = ociErrors[this.errorName]
-    return { errors: [{ code: this.code, message: spec.message, detail: this.detail ?? null }] }
+    return { errors: [{ code: this.code, message: this.specificMessage ?? spec.message, detail: this.detail ?? null }] }
   }
 }

@@ -35,6 +35,8 @@ export interface DeletionRecord {
   repository: string
   reference: string | null
   undoneAt: number | null
+  /** undoable while everything it removed is still stored; permanent once GC removed some of it */
+  state: 'undoable' | 'undone' | 'permanent'
 }
 
 export class Deletions {
@@ -75,11 +77,28 @@ export class Deletions {
   }
 
   list(limit = 50): DeletionRecord[] {
-    return this.db
-      .prepare<[number], DeletionRecord>(
-        'SELECT id, at, kind, repository, reference, undone_at AS undoneAt FROM deletions ORDER BY id DESC LIMIT ?',
+    const rows = this.db
+      .prepare<[number], Omit<DeletionRecord, 'state'> & { snapshot: string }>(
+        'SELECT id, at, kind, repository, reference, undone_at AS undoneAt, snapshot FROM deletions ORDER BY id DESC LIMIT ?',
       )
       .all(limit)
+    return rows.map(({ snapshot, ...row }) => ({
+      ...row,
+      state: row.undoneAt !== null ? 'undone' : this.stillStored(row.repository, JSON.parse(snapshot) as Snapshot) ? 'undoable' : 'permanent',
+    }))
+  }
+
+  /** Whether undo would find everything it restores (what undo() checks, read-only). */
+  private stillStored(repository: string, snapshot: Snapshot): boolean {
+    const manifestIn = this.db.prepare<[string, string], { id: number }>(
+      'SELECT m.id FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE r.name = ? AND m.digest = ?',
+    )
+    const blobExists = this.db.prepare<[string], { size: number }>('SELECT size FROM blobs WHERE digest = ?')
+    if (snapshot.tag && !manifestIn.get(repository, snapshot.tag.digest)) return false
+    const restored = new Set(snapshot.manifests.map((m) => m.digest))
+    return snapshot.manifests.every(
+      (m) => m.blobs.every((b) => blobExists.get(b.digest)) && m.children.every((c) => restored.has(c) || manifestIn.get(repository, c)),
+    )
   }
 
   /** Restores a deletion (the latest not yet undone when `id` is absent). */
@@ -110,7 +129,7 @@ export class Deletions {
       const ordered = [...snapshot.manifests].sort((a, b) => a.children.length - b.children.length)
       for (const m of ordered) this.restoreManifest(repositoryId, m, tooLate)
       this.db.prepare('UPDATE deletions SET undone_at = ? WHERE id = ?').run(Date.now(), row.id)
-      return { id: row.id, at: row.at, kind: row.kind, repository: row.repository, reference: row.reference, undoneAt: Date.now() }
+      return { id: row.id, at: row.at, kind: row.kind, repository: row.repository, reference: row.reference, undoneAt: Date.now(), state: 'undone' as const }
     })()
   }
 
@@ -182,6 +201,6 @@ export class Deletions {
         .prepare('INSERT INTO deletions (at, kind, repository, reference, snapshot) VALUES (?, ?, ?, ?, ?)')
         .run(at, kind, repository, reference, JSON.stringify(snapshot)).lastInsertRowid,
     )
-    return { id, at, kind, repository, reference, undoneAt: null }
+    return { id, at, kind, repository, reference, undoneAt: null, state: 'undoable' }
   }
 }

@@ -1,5 +1,5 @@
 // The store: SQLite metadata plus content-addressed files under one data dir.
-import { access, constants, mkdir } from 'node:fs/promises'
+import { access, chmod, constants, mkdir, stat } from 'node:fs/promises'
 import type Database from 'better-sqlite3'
 import { BlobStore } from './blobs'
 import { Deletions } from './deletions'
@@ -55,8 +55,13 @@ export class Store {
   }
 }
 
-/** Creates the data dir's folders owner-only and checks that they can be written. */
-export async function prepareDataDir(layout: StoreLayout): Promise<void> {
+/**
+ * Creates the data dir's folders owner-only and checks that they can be written. A data dir that
+ * others may read is tightened to 0700 when this user owns it, else `warn` says so.
+ */
+export async function prepareDataDir(layout: StoreLayout, warn: (line: string) => void = () => {}): Promise<void> {
+  const existing = await stat(layout.root).catch(() => undefined)
+  if (existing && !existing.isDirectory()) throw new DataDirError(`data dir ${layout.root} is a file, not a folder: choose another --data-dir`)
   try {
     for (const dir of [layout.root, layout.blobsDir, layout.uploadsDir]) {
       await mkdir(dir, { recursive: true, mode: 0o700 })
@@ -64,6 +69,15 @@ export async function prepareDataDir(layout: StoreLayout): Promise<void> {
     }
   } catch (error) {
     const e = error as NodeJS.ErrnoException
-    throw new DataDirError(`data dir ${layout.root} is not usable: ${e.code ?? ''} ${e.message}`.trim())
+    const reason = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'ENOTDIR' ? 'a part of its path is a file' : e.message
+    throw new DataDirError(`data dir ${layout.root} is not usable: ${reason}`)
+  }
+  const { mode, uid } = await stat(layout.root)
+  if ((mode & 0o077) === 0) return
+  if (uid === process.getuid?.()) {
+    await chmod(layout.root, 0o700)
+    warn(`berth: ${layout.root} was readable by others (mode ${(mode & 0o777).toString(8)}); it is now 0700`)
+  } else {
+    warn(`berth: warning: ${layout.root} is readable by others (mode ${(mode & 0o777).toString(8)}) and owned by another user`)
   }
 }

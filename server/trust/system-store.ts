@@ -11,6 +11,8 @@ import { sameCertificate, systemPath, type TrustEnvironment, type TrustState, ty
 export class TrustError extends Error {}
 
 const ANCHOR_NAME = 'berth-local-ca.crt'
+/** Where any Linux flavor keeps Berth's anchor: uninstall removes whichever exists. */
+const LINUX_ANCHORS = [`/usr/local/share/ca-certificates/${ANCHOR_NAME}`, `/etc/pki/ca-trust/source/anchors/${ANCHOR_NAME}`]
 const MAC_KEYCHAIN = '/Library/Keychains/System.keychain'
 
 interface Flavor {
@@ -44,8 +46,8 @@ function flavor(env: TrustEnvironment): Flavor | undefined {
       status: (e) => (commandSucceeds(['certutil', '-store', 'Root', new X509Certificate(e.caPem).serialNumber]) ? 'installed' : 'missing'),
     }
   }
-  // under --root, the system there decides; an empty root (a dry run, a test) is read as this machine
-  const marker = (path: string) => existsSync(systemPath(env, path)) || (!existsSync(systemPath(env, '/etc')) && existsSync(path))
+  // under --root, only the system inside that root decides: a root without a known store has none
+  const marker = (path: string) => existsSync(systemPath(env, path))
   if (marker('/etc/debian_version') || marker('/usr/sbin/update-ca-certificates')) {
     return {
       name: 'Debian/Ubuntu ca-certificates',
@@ -111,14 +113,20 @@ export const systemTarget: TrustTarget = {
   },
   install(env) {
     const f = flavor(env)
-    if (!f) throw new TrustError(`no known system trust store on this ${env.platform} system`)
+    if (!f) throw new TrustError(`no known system trust store ${env.root === '/' ? `on this ${env.platform} system` : `under ${env.root}`}`)
     const file = anchorPath(env, f)
     return { ...emptyPlan(), writes: [{ path: file, content: env.caPem, mode: 0o644 }], ...commandsFor(env, f.install(f.anchor, env)) }
   },
   uninstall(env) {
     const f = flavor(env)
-    if (!f) return emptyPlan()
-    const file = anchorPath(env, f)
-    return { ...emptyPlan(), removes: existsSync(file) ? [file] : [], ...commandsFor(env, f.uninstall(env)) }
+    const anchors = env.platform === 'linux' ? LINUX_ANCHORS.map((path) => systemPath(env, path)) : f ? [anchorPath(env, f)] : []
+    const removes = anchors.filter((path) => existsSync(path))
+    if (!f) return { ...emptyPlan(), removes }
+    return { ...emptyPlan(), removes, ...commandsFor(env, f.uninstall(env)) }
   },
+}
+
+/** Whether this system (or the one under --root) has a trust store Berth knows. */
+export function hasSystemStore(env: TrustEnvironment): boolean {
+  return flavor(env) !== undefined
 }

@@ -21,6 +21,8 @@ export interface Endpoint {
 
 export type TrustState = 'installed' | 'outdated' | 'missing'
 
+export type ClientCertificateState = 'valid' | 'revoked' | 'expired'
+
 export interface TrustEnvironment {
   /** treated as / for system paths (tests, a VM's filesystem) */
   root: string
@@ -29,6 +31,8 @@ export interface TrustEnvironment {
   platform: NodeJS.Platform
   caPem: string
   clientCaPem: string
+  /** the state of each client certificate Berth issued, by lowercase serial */
+  clientCertificates: ReadonlyMap<string, { name: string; state: ClientCertificateState }>
 }
 
 export interface ClientCredentials {
@@ -51,8 +55,23 @@ export interface TrustTarget {
 }
 
 /** This machine's environment: home from $HOME, system paths under `root`. */
-export function trustEnvironment(caPem: string, clientCaPem: string, root = '/'): TrustEnvironment {
-  return { root, home: process.env.HOME || homedir(), platform: process.platform, caPem, clientCaPem }
+export function trustEnvironment(
+  caPem: string,
+  clientCaPem: string,
+  root = '/',
+  clients: { serial: string; name: string; state: ClientCertificateState }[] = [],
+): TrustEnvironment {
+  const clientCertificates = new Map(clients.map((c) => [c.serial.toLowerCase(), { name: c.name, state: c.state }]))
+  return { root, home: process.env.HOME || homedir(), platform: process.platform, caPem, clientCaPem, clientCertificates }
+}
+
+/** The serial (lowercase hex) of the certificate in a PEM file, or undefined. */
+export function certificateSerial(path: string): string | undefined {
+  try {
+    return new X509Certificate(readFileSync(path)).serialNumber.toLowerCase()
+  } catch {
+    return undefined
+  }
 }
 
 /** A system path under --root. */
@@ -91,6 +110,9 @@ function folderState(env: TrustEnvironment, files: { ca?: string; clientCert?: s
   if (mtls) {
     if (!files.clientCert || !files.clientKey || !existsSync(files.clientKey)) return 'outdated'
     if (!issuedBy(files.clientCert, env.clientCaPem)) return 'outdated'
+    // a revoked or expired certificate is refused at the handshake: reinstalling replaces it
+    const serial = certificateSerial(files.clientCert)
+    if (!serial || env.clientCertificates.get(serial)?.state !== 'valid') return 'outdated'
   }
   return 'installed'
 }

@@ -9,7 +9,7 @@ import { tempDir } from '../helpers/fixtures'
 describe('berth serve', () => {
   it('prints the listener and ready lines, answers /v2/ within a second of ready, and exits 0 on SIGTERM', async () => {
     const server = await startBerth(tempDir())
-    assert.match(server.stdout(), /^berth: registry http  http:\/\/127\.0\.0\.1:\d+$/m)
+    assert.match(server.stdout(), /^berth: registry http  http:\/\/127\.0\.0\.1:\d+  open$/m)
     assert.match(server.stdout(), /^berth: ready$/m)
     const response = await fetch(`${server.http}/v2/`)
     assert.equal(response.status, 200)

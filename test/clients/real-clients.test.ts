@@ -15,18 +15,19 @@ function sha256File(path: string): string {
   return `sha256:${createHash('sha256').update(readFileSync(path)).digest('hex')}`
 }
 
-describe('real clients against berth serve', { skip }, () => {
+describe('real clients against berth serve', () => {
   let server: BerthServer
   let host: string
   let work: string
 
   before(async () => {
+    if (skip) return
     work = tempDir('berth-clients-')
     server = await startBerth(tempDir())
     host = authority(server.http)
   })
 
-  it('skopeo copies an image from an OCI layout to Berth and back with equal digests and bytes', async () => {
+  it('skopeo copies an image from an OCI layout to Berth and back with equal digests and bytes', { skip }, async () => {
     const image = await buildImage(work, { bytes: 24 << 20 })
     const source = join(work, uniqueName('src'))
     await run('buildah', ['push', '-q', image, `oci:${source}:app`])
@@ -44,7 +45,7 @@ describe('real clients against berth serve', { skip }, () => {
     for (const blob of blobs(back)) assert.equal(sha256File(join(back, 'blobs', 'sha256', blob)), `sha256:${blob}`)
   })
 
-  it('skopeo copies a multi-arch index to Berth and back (--all) with equal digests', async () => {
+  it('skopeo copies a multi-arch index to Berth and back (--all) with equal digests', { skip }, async () => {
     const list = await buildMultiArch(work)
     const source = join(work, uniqueName('multi'))
     await run('buildah', ['manifest', 'push', '--all', '-q', list, `oci:${source}:multi`])
@@ -63,7 +64,7 @@ describe('real clients against berth serve', { skip }, () => {
     }
   })
 
-  it('podman pushes an image built with buildah and pulls it back with the same image ID', async () => {
+  it('podman pushes an image built with buildah and pulls it back with the same image ID', { skip }, async () => {
     const image = await buildImage(work, { bytes: 2 << 20 })
     const ref = `${host}/clients/podman:${uniqueName('t')}`
     await run('podman', ['push', '--tls-verify=false', image, ref])
@@ -82,7 +83,7 @@ describe('real clients against berth serve', { skip }, () => {
     assert.ok(repoDigests.includes(`${host}/clients/podman@${served.headers.get('docker-content-digest')}`), repoDigests.join(' '))
   })
 
-  it('buildah manifest push --all stores the index and every platform image', async () => {
+  it('buildah manifest push --all stores the index and every platform image', { skip }, async () => {
     const list = await buildMultiArch(work)
     const ref = `docker://${host}/clients/buildah:multi`
     await run('buildah', ['manifest', 'push', '--all', '--tls-verify=false', list, ref])
@@ -100,7 +101,7 @@ describe('real clients against berth serve', { skip }, () => {
     }
   })
 
-  it('leaves a store that fsck finds clean', async () => {
+  it('leaves a store that fsck finds clean', { skip }, async () => {
     const result = await runBerth(['fsck', '--data-dir', server.dataDir])
     assert.equal(result.code, 0, result.stdout)
     assert.equal(await server.stop(), 0)

@@ -15,7 +15,7 @@ import { BerthGui } from './gui-pages'
 
 const skip = missingBrowser() ?? (await missingTools('skopeo', 'buildah'))
 
-describe('the GUI in Chromium', { skip, timeout: 600_000 }, () => {
+describe('the GUI in Chromium', { timeout: 600_000 }, () => {
   let server: BerthServer
   let browser: Browser
   let page: Page
@@ -26,6 +26,7 @@ describe('the GUI in Chromium', { skip, timeout: 600_000 }, () => {
   let image: string
 
   before(async () => {
+    if (skip) return
     work = tempDir('berth-gui-')
     home = join(work, 'home')
     mkdirSync(home)
@@ -40,11 +41,12 @@ describe('the GUI in Chromium', { skip, timeout: 600_000 }, () => {
   })
 
   after(async () => {
+    if (skip) return
     await browser?.close()
     await server?.stop()
   })
 
-  it('opens with the token once, then drops it from the address bar; a fresh store teaches how to push', async () => {
+  it('opens with the token once, then drops it from the address bar; a fresh store teaches how to push', { skip }, async () => {
     await gui.open()
     assert.ok(!page.url().includes('token='), page.url())
     await gui.heading('Overview')
@@ -52,7 +54,7 @@ describe('the GUI in Chromium', { skip, timeout: 600_000 }, () => {
     await screenshot(page, 'overview-empty')
   })
 
-  it('shows an image pushed with skopeo without a reload, with its platform and layers', async () => {
+  it('shows an image pushed with skopeo without a reload, with its platform and layers', { skip }, async () => {
     await gui.go('repositories')
     await page.getByText('No repositories yet').waitFor()
     await run('skopeo', ['copy', '--dest-tls-verify=false', `containers-storage:${image}`, `docker://${http}/team/app:v1`])
@@ -69,7 +71,7 @@ describe('the GUI in Chromium', { skip, timeout: 600_000 }, () => {
     await screenshot(page, 'manifest')
   })
 
-  it('shows a multi-arch index with one row per platform', async () => {
+  it('shows a multi-arch index with one row per platform', { skip }, async () => {
     const list = await buildMultiArch(work)
     await run('buildah', ['manifest', 'push', '--all', '--tls-verify=false', list, `docker://${http}/team/multi:v1`])
     await gui.go('repository', 'team/multi')
@@ -83,7 +85,7 @@ describe('the GUI in Chromium', { skip, timeout: 600_000 }, () => {
     assert.match(platforms, /linux\/arm64/)
   })
 
-  it('deletes a tag after saying what GC would free, undoes it, and deletes it again', async () => {
+  it('deletes a tag after saying what GC would free, undoes it, and deletes it again', { skip }, async () => {
     await run('skopeo', ['copy', '--dest-tls-verify=false', `containers-storage:${image}`, `docker://${http}/team/app:v2`])
     await gui.go('repository', 'team/app')
     await page.locator('tr[data-tag="v2"]').waitFor()
@@ -108,7 +110,7 @@ describe('the GUI in Chromium', { skip, timeout: 600_000 }, () => {
     await page.locator('tr[data-tag="v2"]').waitFor({ state: 'detached' })
   })
 
-  it('previews garbage collection with the bytes, runs it with a progress bar, and the blobs are gone', async () => {
+  it('previews garbage collection with the bytes, runs it with a progress bar, and the blobs are gone', { skip }, async () => {
     const manifest = await fetch(`${server.http}/v2/team/multi/manifests/v1`, { headers: { Accept: 'application/vnd.oci.image.index.v1+json' } })
     assert.equal(manifest.status, 200)
     await gui.go('gc')
@@ -138,7 +140,7 @@ describe('the GUI in Chromium', { skip, timeout: 600_000 }, () => {
     await page.locator('.card', { hasText: 'History' }).getByText('run, untagged', { exact: true }).waitFor()
   })
 
-  it('installs trust for podman-rootless and the matrix turns green; the files are where podman reads them', async () => {
+  it('installs trust for podman-rootless and the matrix turns green; the files are where podman reads them', { skip }, async () => {
     await gui.go('trust')
     const row = page.locator('tr[data-target="podman-rootless"]')
     await row.waitFor()
@@ -159,7 +161,7 @@ describe('the GUI in Chromium', { skip, timeout: 600_000 }, () => {
     await screenshot(page, 'trust')
   })
 
-  it('issues a client certificate whose downloaded certs.d bundle pushes to the mTLS listener', async () => {
+  it('issues a client certificate whose downloaded certs.d bundle pushes to the mTLS listener', { skip }, async () => {
     await gui.go('trust')
     await page.getByLabel('Certificate name').fill('ci-runner')
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Issue and download' }).click()])
@@ -180,7 +182,7 @@ describe('the GUI in Chromium', { skip, timeout: 600_000 }, () => {
     assert.ok(readFileSync(join(certsDir, mtls, 'client.key'), 'utf8').includes('PRIVATE KEY'))
   })
 
-  it('explains a failure in the activity log: plain HTTP sent to the TLS port', async () => {
+  it('explains a failure in the activity log: plain HTTP sent to the TLS port', { skip }, async () => {
     const tlsPort = new URL(server.urls.https).port
     await fetch(`http://127.0.0.1:${tlsPort}/v2/`).catch(() => undefined)
     await gui.go('activity')
@@ -191,7 +193,7 @@ describe('the GUI in Chromium', { skip, timeout: 600_000 }, () => {
     await screenshot(page, 'activity')
   })
 
-  it('saves settings that apply at once: registry deletes switched off', async () => {
+  it('saves settings that apply at once: registry deletes switched off', { skip }, async () => {
     await gui.go('settings')
     await page.getByLabel('Allow deletes through the registry API').uncheck()
     await page.getByRole('button', { name: 'Save settings' }).click()
@@ -203,7 +205,7 @@ describe('the GUI in Chromium', { skip, timeout: 600_000 }, () => {
     await screenshot(page, 'settings')
   })
 
-  it('takes the remaining screenshots: overview, repositories, and the dark theme', async () => {
+  it('takes the remaining screenshots: overview, repositories, and the dark theme', { skip }, async () => {
     await gui.go('overview')
     await page.getByRole('heading', { name: 'Recent activity' }).waitFor()
     await screenshot(page, 'overview')

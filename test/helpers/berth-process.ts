@@ -64,7 +64,7 @@ export function startBerth(dataDir: string, extraArgs: string[] = [], options: {
       if (!/^berth: ready$/m.test(stdout)) return
       clearTimeout(timer)
       const urls: Record<string, string> = {}
-      for (const match of stdout.matchAll(/^berth: registry (\w+)\s+(\S+)$/gm)) urls[match[1]] = match[2]
+      for (const match of stdout.matchAll(/^berth: registry (\w+)\s+(\S+)(?:\s.*)?$/gm)) urls[match[1]] = match[2]
       const gui = /^berth: gui (\S+)$/m.exec(stdout)
       if (gui) urls.gui = gui[1]
       resolve({

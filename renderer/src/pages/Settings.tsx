@@ -12,6 +12,7 @@ export function SettingsPage() {
   const { data, error } = useCall('settings:get', {})
   const [draft, setDraft] = useState<Draft>()
   const [saved, setSaved] = useState(false)
+  const [confirmOpen, setConfirmOpen] = useState(false)
   const action = useAction()
   useEffect(() => {
     if (data && !draft) setDraft({ http: data.http, https: data.https, mtls: data.mtls, httpsWrite: data.httpsWrite, deleteEnabled: data.deleteEnabled, gcSchedule: data.gcSchedule })
@@ -19,9 +20,14 @@ export function SettingsPage() {
 
   if (!data || !draft) return <Page title="Settings">{error ? <ErrorNotice error={error} /> : <Loading what="settings" />}</Page>
   const set = (patch: Partial<Draft>) => (setDraft({ ...draft, ...patch }), setSaved(false))
+  // only what the user changed is saved: an untouched setting keeps following its default
+  const changed = Object.fromEntries(Object.entries(draft).filter(([key, value]) => data[key as keyof Draft] !== value)) as Partial<Draft>
+  const tlsHost = draft.https.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')
+  const tlsOnNetwork = draft.https !== 'off' && !/^(localhost|127\.\d+\.\d+\.\d+|::1)$/.test(tlsHost)
+  const opensToNetwork = tlsOnNetwork && draft.httpsWrite === 'open' && ('httpsWrite' in changed || 'https' in changed)
   const save = () =>
     action.run(async () => {
-      await call('settings:update', draft)
+      await call('settings:update', { ...changed, ...(opensToNetwork ? { confirmOpenWrites: confirmOpen } : {}) })
       setSaved(true)
     })
   const restart = () => action.run(() => call('app:restart', {}))
@@ -58,12 +64,24 @@ export function SettingsPage() {
             <label>
               Writes on TLS
               <select value={draft.httpsWrite} onChange={(e) => set({ httpsWrite: e.target.value as Draft['httpsWrite'] })}>
+                <option value="auto">automatic: open on loopback, users elsewhere</option>
                 <option value="open">open: anyone who can connect may push</option>
-                <option value="basic">basic: push after docker/podman login</option>
+                <option value="users">users: push after docker/podman login</option>
                 <option value="off">off: pull only</option>
               </select>
             </label>
           </div>
+          {data.httpsWriteInForce && (
+            <p className="muted small">
+              Now in force on the TLS listener: <strong>{data.httpsWriteInForce === 'off' ? 'pull-only' : data.httpsWriteInForce}</strong>.
+            </p>
+          )}
+          {opensToNetwork && (
+            <label className="check warning-text">
+              <input type="checkbox" checked={confirmOpen} onChange={(e) => setConfirmOpen(e.target.checked)} />
+              I understand that anyone who can reach {draft.https} may push, overwrite and delete images.
+            </label>
+          )}
         </Card>
         <Card title="Deletes and garbage collection">
           <label className="check">
@@ -79,7 +97,7 @@ export function SettingsPage() {
           </p>
         </Card>
         <div className="buttons">
-          <button type="submit" className="primary" disabled={action.busy}>
+          <button type="submit" className="primary" disabled={action.busy || Object.keys(changed).length === 0 || (opensToNetwork && !confirmOpen)}>
             Save settings
           </button>
           {saved && <span className="ok">Saved.</span>}
