@@ -48,6 +48,17 @@ describe('admin API security', () => {
     assert.match(server.urls.gui, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32,}$/)
   })
 
+  it('serves the GUI page and the icon it names (no 404 in the browser)', async () => {
+    const auth = { Authorization: `Bearer ${token}` }
+    const page = await send(`${base}/`, { headers: auth })
+    assert.equal(page.status, 200)
+    const icon = /<link rel="icon"[^>]*href="\.\/([^"]+)"/.exec(page.body)?.[1]
+    assert.ok(icon, 'the page names an icon')
+    const answer = await send(`${base}/${icon}`, { headers: auth })
+    assert.equal(answer.status, 200)
+    assert.equal(answer.headers['content-type'], 'image/png')
+  })
+
   it('answers 401 without a token, and with a wrong one, on the API and on the GUI', async () => {
     assert.equal((await api('overview:get')).status, 401)
     assert.equal((await api('overview:get', { Authorization: `Bearer ${token.slice(0, -1)}x` })).status, 401)

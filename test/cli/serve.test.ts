@@ -50,7 +50,8 @@ describe('berth serve', () => {
     writeFileSync(file, 'x')
     const result = await runBerth(['serve', '--data-dir', file, '--http', '127.0.0.1:0'])
     assert.equal(result.code, 2)
-    assert.match(result.stderr, /data dir .*not-a-dir.* is not usable/)
+    assert.match(result.stderr, /data dir .*not-a-dir is a file, not a folder/)
+    assert.doesNotMatch(result.stderr, /EEXIST/)
   })
 
   it('bad flags and addresses: exit 2', async () => {

@@ -1,5 +1,5 @@
 // A minimal registry client over real HTTP, for tests that drive a running server.
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { request } from 'node:http'
 
 export function digestOf(data: Buffer | string): string {
@@ -67,4 +67,13 @@ export function slowPatch(url: string, body: Buffer, headers: Record<string, str
     })
     req.write(body.subarray(0, sentBytes), () => resolve({ settled }))
   })
+}
+
+/** Pushes a small image of random bytes (one config, one layer) as REPOSITORY:TAG; returns the manifest digest. */
+export async function pushImage(base: string, repository: string, tag: string, options: { layerBytes?: number } = {}): Promise<string> {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', created: new Date().toISOString(), nonce: Math.random() }))
+  const layer = randomBytes(options.layerBytes ?? 1000)
+  await pushBlobHttp(base, repository, config)
+  await pushBlobHttp(base, repository, layer)
+  return pushManifestHttp(base, repository, tag, imageManifest(config, [layer]))
 }

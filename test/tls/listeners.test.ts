@@ -148,9 +148,16 @@ describe('mTLS listener', () => {
     await assert.rejects(tlsRequest({ url: `${server.urls.mtls}/v2/`, ca: caOf(server), ...withBundle(foreign) }))
   })
 
-  it('refuses a certificate revoked while the server runs, on its next handshake', async () => {
-    assert.equal((await tlsRequest({ url: `${server.urls.mtls}/v2/`, ca: caOf(server), ...withBundle(bundle) })).status, 200)
+  it('refuses a certificate revoked while the server runs, with 403 DENIED that says so', async () => {
+    const manifestUrl = `${server.urls.mtls}/v2/mtls/app/tags/list`
+    assert.equal((await tlsRequest({ url: manifestUrl, ca: caOf(server), ...withBundle(bundle) })).status, 200)
     assert.equal((await runBerth(['cert', 'revoke', 'ci', '--data-dir', server.dataDir])).code, 0)
-    await assert.rejects(tlsRequest({ url: `${server.urls.mtls}/v2/`, ca: caOf(server), ...withBundle(bundle) }))
+    const refused = await tlsRequest({ url: manifestUrl, ca: caOf(server), ...withBundle(bundle) })
+    assert.equal(refused.status, 403)
+    const error = JSON.parse(refused.body).errors[0]
+    assert.equal(error.code, 'DENIED')
+    assert.match(error.message, /client certificate revoked/)
+    const push = await tlsRequest({ url: pushUrl(server.urls.mtls, 'mtls/app'), method: 'POST', ca: caOf(server), body: blob, ...withBundle(bundle) })
+    assert.equal(push.status, 403)
   })
 })
