@@ -2,6 +2,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { Server } from 'node:http'
 import { randomBytes } from 'node:crypto'
+import { networkInterfaces } from 'node:os'
+import { canonicalName } from './tls/certificates'
 import { isOperation, operations, type ListenerInfo } from './admin/operations'
 import type { AccessOptions } from './auth/access'
 import { formatAuthority, isLoopbackHost, type ListenAddress } from './config'
@@ -141,7 +143,10 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
   try {
     core = await openCore(options.dataDir, { hostNames })
     const { store, users } = core
+    store.events.onWriteFailure = (error) => log(`berth: activity not recorded: ${error.message}`)
+    const onStorageFailure = reportStorageFailures(store, log)
     const pki = await core.pki()
+    const namesOf = (address: ListenAddress) => knownHostNames(() => pki.serverInfo().names, () => pki.server, hostNames, address)
     const tls = (extra: object = {}) => ({ key: pki.server.keyPem, cert: pki.server.certPem, minVersion: 'TLSv1.2' as const, ...extra })
     // A missing or foreign certificate fails the handshake (a missing one with the TLS 1.3 alert
     // certificate_required). A revoked one is let through the handshake and refused by the access
@@ -149,7 +154,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     const mtlsExtra = () => ({ ca: pki.clientCa.certPem, requestCert: true, rejectUnauthorized: true })
 
     if (http) {
-      const app = await buildRegistryApp({ store, policy })
+      const app = await buildRegistryApp({ store, policy, onStorageFailure, hostNames: namesOf(http) })
       apps.push(app)
       listeners.push(await listen(app, 'http', http))
     }
@@ -157,7 +162,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       const writes = resolveHttpsWrite(options.httpsWrite ?? 'auto', https.host)
       // one object the access policy reads on every request, so a settings change applies at once
       httpsAccess = { writes, tls: true, users }
-      const app = await buildRegistryApp({ store, policy, https: tls(), access: httpsAccess })
+      const app = await buildRegistryApp({ store, policy, https: tls(), access: httpsAccess, onStorageFailure, hostNames: namesOf(https) })
       apps.push(app)
       secured.push({ app, context: () => tls() })
       const running = await listen(app, 'https', https)
@@ -165,7 +170,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       listeners.push(running)
     }
     if (mtls) {
-      const app = await buildRegistryApp({ store, policy, https: tls(mtlsExtra()), access: { writes: 'client-certificate', tls: true, pki } })
+      const app = await buildRegistryApp({ store, policy, https: tls(mtlsExtra()), access: { writes: 'client-certificate', tls: true, pki }, onStorageFailure, hostNames: namesOf(mtls) })
       apps.push(app)
       secured.push({ app, context: () => tls(mtlsExtra()) })
       const running = await listen(app, 'mtls', mtls)
@@ -274,6 +279,39 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     }
   }
   return berth
+}
+
+/**
+ * The names a listener answers to: the server certificate's names and --host names, the bound
+ * address, and on a wildcard address this machine's own addresses. Recomputed when the
+ * certificate changes (a renewal, a new name), not per request.
+ */
+function knownHostNames(certificateNames: () => string[], certificate: () => object, hostNames: string[], address: ListenAddress) {
+  let madeFor: object | undefined
+  let names: ReadonlySet<string> = new Set()
+  return () => {
+    if (madeFor !== certificate()) {
+      madeFor = certificate()
+      const wildcard = address.host === '0.0.0.0' || address.host === '::'
+      const own = wildcard ? Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)) : []
+      names = new Set([...certificateNames(), ...hostNames, address.host, 'host.docker.internal', ...own].map(canonicalName))
+    }
+    return names
+  }
+}
+
+/** A full disk or a busy database: said once a minute in the log and in Activity, not per request. */
+function reportStorageFailures(store: Store, log: (line: string) => void) {
+  const lastSaid = new Map<string, number>()
+  return (kind: 'STORE_FULL' | 'STORE_BUSY', error: unknown) => {
+    const now = Date.now()
+    if (now - (lastSaid.get(kind) ?? 0) < 60_000) return
+    lastSaid.set(kind, now)
+    const what = kind === 'STORE_FULL' ? 'disk-full' : 'database-busy'
+    const message = (error as Error).message
+    log(`berth: ${what}: writes are refused (${message})`)
+    store.events.record({ kind: 'store', detail: `${what}: writes are refused (${message})` })
+  }
 }
 
 interface TLSServer {

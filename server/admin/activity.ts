@@ -33,6 +33,26 @@ const FIXES: Record<string, { explanation: string; fix: string }> = {
     explanation: 'A client tried to write to a pull-only listener (403 DENIED).',
     fix: 'Push to the HTTP or mTLS listener, or allow writes on the TLS listener in Settings.',
   },
+  'disk-full': {
+    explanation: "Berth's disk is full: pushes and other writes are refused with 507 until there is room; pulls go on.",
+    fix: 'Free space on the disk of the data dir: run garbage collection, delete images you no longer need, or move the data dir.',
+  },
+  'database-busy': {
+    explanation: "Another process holds Berth's database lock, so writes are refused with 503 (clients retry); pulls go on.",
+    fix: 'Stop the other process that opened berth.db (an sqlite3 shell, a backup tool), then retry.',
+  },
+  'foreign-host': {
+    explanation: 'A request named a host this registry does not answer to (a web page trying DNS rebinding, or a proxy with another name).',
+    fix: 'Use localhost, 127.0.0.1 or a name of the server certificate; add a LAN name with berth serve --host NAME.',
+  },
+  'cross-site': {
+    explanation: 'A web page in a browser tried to send a request to the registry (cross-site); container clients never do.',
+    fix: 'Nothing to do if you did not expect it: the request was refused. Close the page that sent it.',
+  },
+  'too-many-connections': {
+    explanation: 'One address opened more connections than the per-address cap; further ones were refused so other clients keep working.',
+    fix: 'Lower the client\'s parallelism, or look for a runaway script on that machine.',
+  },
   revoked: {
     explanation: 'A client used a revoked client certificate (403 DENIED).',
     fix: 'Issue a new client certificate and install it where the client reads it.',
@@ -45,11 +65,12 @@ export function failureCode(detail: string | null | undefined): string | undefin
 }
 
 export function activityView(event: RegistryEvent): ActivityEvent {
-  const failure = event.kind === 'auth' || event.kind === 'tls' ? FIXES[failureCode(event.detail) ?? ''] : undefined
+  const failure = event.kind === 'auth' || event.kind === 'tls' || event.kind === 'store' ? FIXES[failureCode(event.detail) ?? ''] : undefined
   return {
     id: event.id,
     at: event.at,
     kind: event.kind,
+    count: event.count ?? 1,
     repository: event.repository ?? null,
     reference: event.reference ?? null,
     digest: event.digest ?? null,

@@ -26,7 +26,9 @@ export interface TrustSummary {
 export interface ActivityEvent {
   id: number
   at: number
-  kind: 'push' | 'pull' | 'delete' | 'undo' | 'tag' | 'gc' | 'auth' | 'tls'
+  kind: 'push' | 'pull' | 'delete' | 'undo' | 'tag' | 'gc' | 'auth' | 'tls' | 'store'
+  /** how many times (pulls of one reference by one client within a minute are one entry) */
+  count: number
   repository: string | null
   reference: string | null
   digest: string | null

@@ -193,11 +193,11 @@ export class StoreQueries {
         size: m.size,
         created: (JSON.parse(m.annotations ?? '{}') as Record<string, string>)['org.opencontainers.image.created'] ?? null,
       }))
-    const history: HistoryView[] = (config?.history ?? []).map((h) => ({
-      created: h.created ?? null,
-      createdBy: h.created_by ?? null,
-      comment: h.comment ?? null,
-      emptyLayer: Boolean(h.empty_layer),
+    const history: HistoryView[] = (Array.isArray(config?.history) ? config.history : []).filter(isRecord).map((h) => ({
+      created: text(h.created),
+      createdBy: text(h.created_by),
+      comment: text(h.comment),
+      emptyLayer: h.empty_layer === true,
     }))
     return {
       ...this.summarize(row, context, tags),
@@ -300,22 +300,39 @@ export class StoreQueries {
   }
 }
 
+/**
+ * The config as the GUI shows it. Configs are whatever a client pushed: each field is taken only
+ * in the shape the spec gives it (strings, lists of strings), so a hostile config (say, nested a
+ * hundred thousand levels deep) shows what it can instead of failing the page.
+ */
 function configView(digest: string, size: number, raw: RawConfig): ImageConfigView {
-  const c = raw.config ?? {}
+  const c: Record<string, unknown> = isRecord(raw.config) ? raw.config : {}
   return {
     digest,
     size,
-    os: raw.os ?? null,
-    architecture: raw.architecture ?? null,
-    variant: raw.variant ?? null,
-    created: raw.created ?? null,
-    author: raw.author ?? null,
-    entrypoint: c.Entrypoint ?? null,
-    cmd: c.Cmd ?? null,
-    workingDir: c.WorkingDir || null,
-    user: c.User || null,
-    env: c.Env ?? [],
-    labels: c.Labels ?? {},
-    exposedPorts: Object.keys(c.ExposedPorts ?? {}),
+    os: text(raw.os),
+    architecture: text(raw.architecture),
+    variant: text(raw.variant),
+    created: text(raw.created),
+    author: text(raw.author),
+    entrypoint: texts(c.Entrypoint),
+    cmd: texts(c.Cmd),
+    workingDir: text(c.WorkingDir) || null,
+    user: text(c.User) || null,
+    env: texts(c.Env) ?? [],
+    labels: isRecord(c.Labels) ? Object.fromEntries(Object.entries(c.Labels).filter((e): e is [string, string] => typeof e[1] === 'string')) : {},
+    exposedPorts: isRecord(c.ExposedPorts) ? Object.keys(c.ExposedPorts) : [],
   }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' ? value : null
+}
+
+function texts(value: unknown): string[] | null {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : null
 }

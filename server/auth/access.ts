@@ -24,6 +24,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** who made the request: a user name, `cert:<name>`, or undefined when anonymous */
     identity?: string
+    /** whether this client may write here: only such clients keep content fresh for GC (a HEAD) */
+    mayWrite: boolean
   }
 }
 
@@ -33,6 +35,7 @@ const CHALLENGE = 'Basic realm="Berth registry", charset="UTF-8"'
 
 export const accessPolicy = fp(async (app: FastifyInstance, options: AccessOptions) => {
   app.decorateRequest('identity', undefined)
+  app.decorateRequest('mayWrite', false)
 
   app.addHook('onRequest', async (request, reply) => {
     if (options.tls) reply.header('Strict-Transport-Security', 'max-age=31536000')
@@ -42,6 +45,7 @@ export const accessPolicy = fp(async (app: FastifyInstance, options: AccessOptio
     // comes on the real request, whose error message clients print (a refused ping reads "403")
     const versionCheck = request.url === '/v2/' || request.url === '/v2'
     if (options.writes === 'client-certificate' && !versionCheck) request.identity = clientIdentity(request, options.pki!)
+    request.mayWrite = options.writes === 'open' || options.writes === 'client-certificate'
 
     if (options.writes === 'off') {
       if (!isRead) throw new OciError('DENIED', 'this listener is pull-only').because('pull-only')
@@ -61,6 +65,7 @@ export const accessPolicy = fp(async (app: FastifyInstance, options: AccessOptio
           throw new OciError('UNAUTHORIZED', 'wrong user name or password').withHeaders({ 'WWW-Authenticate': CHALLENGE }).because('wrong-password')
         }
         request.identity = credentials.name
+        request.mayWrite = true
       } else if (!isRead || loginCheck) {
         // the login probe without credentials is how every client starts: not a failure to show
         const refusal = new OciError('UNAUTHORIZED', 'log in to push: berth user add NAME, then docker/podman login').withHeaders({

@@ -4,6 +4,9 @@ import type Database from 'better-sqlite3'
 import bcrypt from 'bcryptjs'
 
 const COST = 10
+/** A hash of nothing anyone can type, at the same cost as real ones (made on first use). */
+let dummyHash: string | undefined
+const dummy = () => (dummyHash ??= bcrypt.hashSync(`berth-no-such-user-${Math.random()}`, COST))
 const USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/
 
 export class UserError extends Error {}
@@ -41,8 +44,9 @@ export class Users {
     const key = createHash('sha256').update(`${name}\0${password}`).digest('hex')
     if (this.verified.has(key)) return true
     const row = this.db.prepare<[string], { password_hash: string }>('SELECT password_hash FROM users WHERE name = ?').get(name)
+    // an unknown name costs a bcrypt run too, so the answer's timing does not tell which names exist
+    const ok = await bcrypt.compare(password, row ? row.password_hash.replace(/^\$2y\$/, '$2b$') : dummy())
     if (!row) return false
-    const ok = await bcrypt.compare(password, row.password_hash.replace(/^\$2y\$/, '$2b$'))
     if (ok) this.verified.add(key)
     return ok
   }

@@ -1,8 +1,13 @@
 // Builds the registry's Fastify app (apart from listen(), so tests can inject()).
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { accessPolicy, type AccessOptions } from '../auth/access'
+import { isIP } from 'node:net'
+import { isLoopbackHost } from '../config'
+import { isBusyError, isDiskFullError } from '../store/errors'
+import { canonicalName } from '../tls/certificates'
 import type { Store } from '../store/store'
 import { baseRoutes } from './base'
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, type ConnectionLimits } from './connections'
 import { blobRoutes } from './blobs'
 import { catalogRoutes } from './catalog'
 import { OciError } from './errors'
@@ -20,6 +25,16 @@ export interface RegistryAppOptions {
   access?: AccessOptions
   /** Node's https options for a TLS listener; plain HTTP when absent */
   https?: import('node:https').ServerOptions
+  /**
+   * The names this listener answers to besides loopback ones (certificate names, --host names,
+   * the bound address), lowercase. A request naming any other host is refused: that is how a
+   * DNS-rebinding web page would reach a registry on 127.0.0.1.
+   */
+  hostNames?: () => ReadonlySet<string>
+  /** per-address connection cap and minimum upload progress (defaults: DEFAULT_CONNECTION_LIMITS) */
+  connectionLimits?: ConnectionLimits
+  /** told of every write refused because the disk is full or the database busy */
+  onStorageFailure?: (kind: 'STORE_FULL' | 'STORE_BUSY', error: unknown) => void
 }
 
 /**
@@ -45,9 +60,11 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
     rewriteUrl: (request) => foldRepositoryName(request.url ?? '/'),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     keepAliveTimeout: 65_000,
-    // Large layers take as long as they take; a stalled client is cut off by the socket timeout.
+    // Large layers take as long as they take: no limit on a whole request. A stalled upload body
+    // is cut by the minimum-progress rule (connections.ts), stalled headers by headersTimeout,
+    // and a connection silent both ways by the socket timeout.
     requestTimeout: 0,
-    connectionTimeout: 0,
+    connectionTimeout: 120_000,
     return503OnClosing: true,
     // a request the HTTP parser cannot read still gets the spec's error body
     clientErrorHandler: (error, socket) => {
@@ -57,19 +74,27 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
     },
   })
 
+  app.server.headersTimeout = 15_000
+  guardConnections(app, options.connectionLimits ?? DEFAULT_CONNECTION_LIMITS, {
+    tls: Boolean(options.https),
+    onRefused: tooManyConnectionsReporter(options.store),
+  })
+
   // Bodies stay streams: blobs are hashed and written as they arrive, never buffered.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
 
-  app.addHook('onRequest', async (_request, reply) => {
+  app.addHook('onRequest', async (request, reply) => {
     reply.header('Docker-Distribution-API-Version', 'registry/2.0')
     reply.header('X-Content-Type-Options', 'nosniff')
     reply.header('X-Frame-Options', 'DENY')
+    refuseWebPages(request, options.hostNames?.() ?? NO_NAMES)
   })
 
   app.setErrorHandler((error: FastifyError | OciError, request: FastifyRequest, reply: FastifyReply) => {
-    const oci = error instanceof OciError ? error : fromFrameworkError(error)
+    const oci = error instanceof OciError ? error : (storageError(error) ?? fromFrameworkError(error))
     if (oci.errorName === 'INTERNAL') app.log.error(error)
+    if (oci.errorName === 'STORE_FULL' || oci.errorName === 'STORE_BUSY') options.onStorageFailure?.(oci.errorName, error)
     recordRefusal(options.store.events, request, oci)
     reply.status(oci.status).headers(oci.headers).type('application/json').send(oci.toBody())
   })
@@ -87,6 +112,59 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   await app.register(catalogRoutes)
   await app.register(referrerRoutes)
   return app
+}
+
+const NO_NAMES: ReadonlySet<string> = new Set()
+
+/** A flood is one Activity entry per address every 10 s, not one per refused connection. */
+function tooManyConnectionsReporter(store: Store) {
+  const lastSaid = new Map<string, number>()
+  return (address: string, open: number) => {
+    const now = Date.now()
+    if (now - (lastSaid.get(address) ?? 0) < 10_000) return
+    if (lastSaid.size > 1000) lastSaid.clear()
+    lastSaid.set(address, now)
+    store.events.record({ kind: 'auth', detail: `too-many-connections: ${address} already had ${open} open; further connections were refused` })
+  }
+}
+
+/**
+ * Container clients name the registry by a name it knows and never send Origin; a web page in a
+ * browser does both otherwise. Refused with DENIED, and shown in Activity.
+ */
+function refuseWebPages(request: FastifyRequest, names: ReadonlySet<string>): void {
+  const host = request.headers.host
+  if (host !== undefined && !answersTo(hostOnly(host), names)) {
+    throw new OciError('FOREIGN_HOST', `the Host header ${JSON.stringify(host.slice(0, 200))} does not name this registry`).because('foreign-host')
+  }
+  const origin = request.headers.origin
+  let sameOrigin = false
+  try {
+    sameOrigin = origin !== undefined && new URL(origin).host === host
+  } catch {
+    sameOrigin = false
+  }
+  if ((origin !== undefined && !sameOrigin) || request.headers['sec-fetch-site'] === 'cross-site') {
+    throw new OciError('CROSS_SITE', `a web page (${String(origin ?? 'cross-site').slice(0, 200)}) sent this request`).because('cross-site')
+  }
+}
+
+/** The host of a Host header: without the port, IPv6 without brackets, lower case. */
+function hostOnly(header: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(header)
+  if (bracketed) return bracketed[1].toLowerCase()
+  return header.replace(/:\d+$/, '').toLowerCase()
+}
+
+function answersTo(host: string, names: ReadonlySet<string>): boolean {
+  return isLoopbackHost(host) || host.endsWith('.localhost') || names.has(host) || (isIP(host) === 6 && names.has(canonicalName(host)))
+}
+
+/** A write the disk or the database could not take: 507, or 503 with Retry-After. */
+function storageError(error: unknown): OciError | undefined {
+  if (isDiskFullError(error)) return new OciError('STORE_FULL', (error as Error).message)
+  if (isBusyError(error)) return new OciError('STORE_BUSY', 'another process holds the database lock').withHeaders({ 'Retry-After': '2' })
+  return undefined
 }
 
 function fromFrameworkError(error: FastifyError): OciError {

@@ -24,7 +24,9 @@ export async function blobRoutes(app: FastifyInstance): Promise<void> {
 
   app.head('/v2/:name/blobs/:digest', async (request: BlobRequest, reply) => {
     const { digest, blob } = lookUp(request)
-    app.store.blobs.touch(request.params.name, digest)
+    // a pusher's HEAD keeps the blob fresh for GC until its manifest comes; an anonymous
+    // reader's must not, or anyone could keep garbage alive
+    if (request.mayWrite) app.store.blobs.touch(request.params.name, digest)
     describe(reply, digest.text).header('Content-Length', blob.size)
     return reply.send()
   })

@@ -33,6 +33,11 @@ export const ociErrors = {
   BAD_REQUEST: { status: 400, code: 'UNSUPPORTED', message: 'malformed request' },
   METHOD_UNKNOWN: { status: 405, code: 'UNSUPPORTED', message: 'method not allowed on this route' },
   INTERNAL: { status: 500, code: 'UNKNOWN', message: 'internal error' },
+  STORE_FULL: { status: 507, code: 'UNKNOWN', message: "the registry's disk is full: free space (berth gc, or delete images) and retry" },
+  STORE_BUSY: { status: 503, code: 'UNAVAILABLE', message: "the registry's database is busy: retry in a moment" },
+  FOREIGN_HOST: { status: 403, code: 'DENIED', message: 'this registry does not answer to that host name' },
+  CROSS_SITE: { status: 403, code: 'DENIED', message: 'requests from web pages are refused' },
+  TOO_MANY_CONNECTIONS: { status: 429, code: 'TOOMANYREQUESTS', message: 'too many connections from this address' },
 } satisfies Record<string, ErrorSpec>
 
 export type OciErrorName = keyof typeof ociErrors

@@ -22,7 +22,9 @@ export async function manifestRoutes(app: FastifyInstance): Promise<void> {
 
   const lookUp = (request: ManifestRequest): StoredManifest => {
     const name = repositoryName(request)
-    const ref = reference(request)
+    // a reference no push could have stored is simply not there (what the conformance suite expects)
+    const ref = parseManifestReference(request.params.reference)
+    if (!ref) throw new OciError('MANIFEST_UNKNOWN', `manifest ${JSON.stringify(request.params.reference)} is not in ${name}`)
     const manifest = manifests.get(name, ref)
     if (manifest) return manifest
     if (!manifests.repositoryExists(name)) throw new OciError('NAME_UNKNOWN', `repository ${name} is not known`)
@@ -38,8 +40,8 @@ export async function manifestRoutes(app: FastifyInstance): Promise<void> {
 
   app.head('/v2/:name/manifests/:reference', async (request: ManifestRequest, reply) => {
     const manifest = lookUp(request)
-    const ref = reference(request)
-    if (ref.kind === 'digest') manifests.touch(request.params.name, ref.digest)
+    const ref = parseManifestReference(request.params.reference)!
+    if (ref.kind === 'digest' && request.mayWrite) manifests.touch(request.params.name, ref.digest)
     describe(reply, manifest)
     return reply.send()
   })
@@ -59,7 +61,7 @@ export async function manifestRoutes(app: FastifyInstance): Promise<void> {
   app.put('/v2/:name/manifests/:reference', async (request: ManifestRequest, reply) => {
     const name = repositoryName(request)
     const ref = reference(request)
-    const bytes = await readLimited(bodyStream(request), MAX_MANIFEST_BYTES)
+    const bytes = await readLimited(bodyStream(request), MAX_MANIFEST_BYTES, request.headers['content-length'])
     const result = await storeCall(() => manifests.put(name, ref, bytes, request.headers['content-type'], pusher(request)))
     events.record({
       kind: 'push',
@@ -88,16 +90,35 @@ export async function manifestRoutes(app: FastifyInstance): Promise<void> {
   })
 }
 
-/** Reads a small body whole, refusing it once it passes `limit` bytes. */
-async function readLimited(body: Readable | undefined, limit: number): Promise<Buffer> {
+/** How much of an oversized body is read and dropped so the client can read the 413; past it the connection is cut. */
+const MAX_DISCARD_BYTES = 64 << 20
+
+/**
+ * Reads a small body whole, refusing it once it passes `limit` bytes with 413. The rest of the
+ * body is read and dropped first: closing on unread bytes resets the connection, and the client
+ * would never see the answer.
+ */
+async function readLimited(body: Readable | undefined, limit: number, contentLength?: string): Promise<Buffer> {
   if (!body) throw new OciError('MANIFEST_INVALID', 'the request has no manifest body')
+  const tooLarge = () => new OciError('MANIFEST_TOO_LARGE', `manifests are limited to ${limit} bytes`)
+  const announced = contentLength === undefined ? undefined : Number(contentLength)
   const chunks: Buffer[] = []
   let length = 0
   for await (const chunk of body as AsyncIterable<Buffer>) {
     length += chunk.length
-    if (length > limit) {
-      body.destroy()
-      throw new OciError('MANIFEST_TOO_LARGE', `manifests are limited to ${limit} bytes`)
+    if (length > limit || (announced !== undefined && announced > limit)) {
+      if ((announced ?? length) > limit + MAX_DISCARD_BYTES) {
+        body.destroy()
+        throw tooLarge()
+      }
+      for await (const rest of body as AsyncIterable<Buffer>) {
+        length += rest.length
+        if (length > limit + MAX_DISCARD_BYTES) {
+          body.destroy()
+          break
+        }
+      }
+      throw tooLarge()
     }
     chunks.push(chunk)
   }

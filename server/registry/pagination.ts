@@ -7,11 +7,13 @@ import { OciError } from './errors'
 const MAX_PAGE = 10_000
 
 export interface PageQuery {
-  n?: string
-  last?: string
+  n?: string | string[]
+  last?: string | string[]
 }
 
 export function pageRequest(query: PageQuery): { last: string; limit: number; explicit: boolean } {
+  if (Array.isArray(query.n)) throw new OciError('PAGINATION_NUMBER_INVALID', 'n may be given once')
+  if (Array.isArray(query.last)) throw new OciError('BAD_REQUEST', 'last may be given once')
   const last = query.last ?? ''
   if (query.n === undefined || query.n === '') return { last, limit: Number.MAX_SAFE_INTEGER, explicit: false }
   if (!/^\d+$/.test(query.n)) throw new OciError('PAGINATION_NUMBER_INVALID', `n must be a non-negative integer, not ${JSON.stringify(query.n)}`)

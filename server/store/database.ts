@@ -4,6 +4,8 @@ import { closeSync, openSync } from 'node:fs'
 
 type Db = Database.Database
 
+export const BUSY_TIMEOUT_MS = 100
+
 const migrations: string[] = [
   // 1: the initial schema
   `
@@ -140,6 +142,10 @@ const migrations: string[] = [
     repositories INTEGER NOT NULL DEFAULT 0
   );
   `,
+  // 4: a count per activity row (pulls of one reference by one client within a minute are one row)
+  `
+  ALTER TABLE events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+  `,
 ]
 
 export function openDatabase(path: string): Db {
@@ -152,7 +158,9 @@ export function openDatabase(path: string): Db {
   // NORMAL in WAL mode survives any process crash; blob files are fsynced separately.
   db.pragma('synchronous = NORMAL')
   db.pragma('foreign_keys = ON')
-  db.pragma('busy_timeout = 5000')
+  // short: a busy wait blocks the event loop, so every listener would stall behind it. Writes
+  // that must happen retry off the loop (retryWhileBusy); the rest answer 503 with Retry-After.
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
   migrate(db)
   return db
 }

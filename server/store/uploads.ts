@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises'
 import type Database from 'better-sqlite3'
 import type { BlobInfo, BlobStore } from './blobs'
 import { fsyncPath } from './files'
-import { StoreError } from './errors'
+import { retryWhileBusy, StoreError } from './errors'
 import type { StoreLayout } from './layout'
 import type { Digest } from './references'
 
@@ -78,8 +78,14 @@ export class UploadStore {
     try {
       // Row first: a crash before the file exists leaves a row that recovery drops.
       this.insertRow.run(id, repository, now, now)
-      const handle = await open(this.layout.uploadPath(id), 'wx', 0o600)
-      await handle.close()
+      try {
+        const handle = await open(this.layout.uploadPath(id), 'wx', 0o600)
+        await handle.close()
+      } catch (error) {
+        // no file, no session: a row without its file would read as damage to fsck
+        this.deleteRow.run(id)
+        throw error
+      }
     } finally {
       this.busy.delete(id)
     }
@@ -119,18 +125,22 @@ export class UploadStore {
         throw new StoreError('digest-mismatch', `the uploaded bytes have digest ${digest.algorithm}:${actual}, not ${digest.text}`)
       }
       const size = state.size
-      const existing = this.blobs.stat(digest)
       this.committing.add(digest.text)
       try {
-        if (!existing || (await this.blobs.fileSize(digest)) !== existing.size) {
+        // Files under blobs/ only ever arrive complete (fsync, then rename), so one of the right
+        // size is these bytes: stored before (dedupe) or moved by an earlier try of this commit.
+        if ((await this.blobs.fileSize(digest)) !== size) {
           await fsyncPath(path)
-          this.markCommitting.run(digest.text, id)
+          await retryWhileBusy(() => this.markCommitting.run(digest.text, id))
           await this.blobs.moveIntoPlace(path, digest)
         }
-        this.db.transaction(() => {
-          this.blobs.record(repository, digest, size)
-          this.deleteRow.run(id)
-        })()
+        // the file is in place: the row must follow, so a busy database is waited for, off the event loop
+        await retryWhileBusy(() =>
+          this.db.transaction(() => {
+            this.blobs.record(repository, digest, size)
+            this.deleteRow.run(id)
+          })(),
+        )
       } finally {
         this.committing.delete(digest.text)
       }

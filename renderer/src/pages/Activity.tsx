@@ -8,7 +8,7 @@ import { href } from '../router'
 
 const FILTERS: Record<string, (e: ActivityEvent) => boolean> = {
   all: () => true,
-  failures: (e) => e.kind === 'auth' || e.kind === 'tls',
+  failures: (e) => e.kind === 'auth' || e.kind === 'tls' || e.kind === 'store',
   pushes: (e) => e.kind === 'push' || e.kind === 'tag',
   pulls: (e) => e.kind === 'pull',
   deletes: (e) => e.kind === 'delete' || e.kind === 'undo' || e.kind === 'gc',
@@ -46,8 +46,8 @@ export function ActivityPage() {
   )
 }
 
-const KIND_STYLE: Record<string, string> = { push: 'ok', tag: 'ok', pull: 'neutral', delete: 'warn', undo: 'neutral', gc: 'neutral', auth: 'bad', tls: 'bad' }
-const KIND_LABEL: Record<string, string> = { auth: 'refused', tls: 'TLS failure' }
+const KIND_STYLE: Record<string, string> = { push: 'ok', tag: 'ok', pull: 'neutral', delete: 'warn', undo: 'neutral', gc: 'neutral', auth: 'bad', tls: 'bad', store: 'bad' }
+const KIND_LABEL: Record<string, string> = { auth: 'refused', tls: 'TLS failure', store: 'storage' }
 
 export function ActivityList({ events, compact = false }: { events: ActivityEvent[]; compact?: boolean }) {
   if (events.length === 0) return <p className="muted">No activity yet.</p>
@@ -63,6 +63,7 @@ export function ActivityList({ events, compact = false }: { events: ActivityEven
                 {e.reference ? (e.reference.includes(':') ? `@${shortDigest(e.reference)}` : `:${e.reference}`) : ''}
               </a>
             )}{' '}
+            {e.count > 1 && <span className="muted">×{e.count}</span>}{' '}
             {!e.failure && e.detail && <span className="muted">{e.detail}</span>}
             <span className="muted small when" title={when(e.at)}>
               {ago(e.at)}
