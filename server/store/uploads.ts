@@ -2,7 +2,7 @@
 // nothing the size of a layer is held in memory. Sessions are rows, so they survive a restart.
 import { createHash, randomUUID, type Hash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { open, rm, stat, truncate } from 'node:fs/promises'
+import { open, rename, rm, stat, truncate } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type Database from 'better-sqlite3'
@@ -48,7 +48,7 @@ export class UploadStore {
   /** Sessions with a request in flight: one request at a time per session. */
   private readonly busy = new Set<string>()
   /** Digests between their rename into blobs/ and their row. */
-  private readonly committing = new Set<string>()
+  private readonly committing = new Map<string, number>()
   private readonly selectRow
   private readonly insertRow
   private readonly updateSize
@@ -125,7 +125,8 @@ export class UploadStore {
         throw new StoreError('digest-mismatch', `the uploaded bytes have digest ${digest.algorithm}:${actual}, not ${digest.text}`)
       }
       const size = state.size
-      this.committing.add(digest.text)
+      this.committing.set(digest.text, (this.committing.get(digest.text) ?? 0) + 1)
+      let moved = false
       try {
         // Files under blobs/ only ever arrive complete (fsync, then rename), so one of the right
         // size is these bytes: stored before (dedupe) or moved by an earlier try of this commit.
@@ -133,6 +134,7 @@ export class UploadStore {
           await fsyncPath(path)
           await retryWhileBusy(() => this.markCommitting.run(digest.text, id))
           await this.blobs.moveIntoPlace(path, digest)
+          moved = true
         }
         // the file is in place: the row must follow, so a busy database is waited for, off the event loop
         await retryWhileBusy(() =>
@@ -141,8 +143,18 @@ export class UploadStore {
             this.deleteRow.run(id)
           })(),
         )
+      } catch (error) {
+        // The row could not be written (a full disk): put the file back into the session, so the
+        // store stays as fsck expects and the client's retry finds its upload whole. Not when
+        // another commit of the same bytes is in flight: its row will need the file.
+        if (moved && this.committing.get(digest.text) === 1 && !this.blobs.stat(digest)) {
+          await rename(this.layout.blobPath(digest), path).catch(() => {})
+        }
+        throw error
       } finally {
-        this.committing.delete(digest.text)
+        const left = (this.committing.get(digest.text) ?? 1) - 1
+        if (left > 0) this.committing.set(digest.text, left)
+        else this.committing.delete(digest.text)
       }
       this.hashStates.delete(id)
       await rm(path, { force: true })
@@ -156,7 +168,7 @@ export class UploadStore {
 
   /** What is mid-write right now, so an online fsck does not mistake it for damage. */
   inFlight(): { uploadIds: ReadonlySet<string>; digests: ReadonlySet<string> } {
-    return { uploadIds: this.busy, digests: this.committing }
+    return { uploadIds: this.busy, digests: new Set(this.committing.keys()) }
   }
 
   private async discard(id: string): Promise<void> {

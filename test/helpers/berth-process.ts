@@ -44,9 +44,14 @@ export interface BerthServer {
 }
 
 /** Starts `berth serve` on free loopback ports and waits for `berth: ready`. */
-export function startBerth(dataDir: string, extraArgs: string[] = [], options: { env?: NodeJS.ProcessEnv } = {}): Promise<BerthServer> {
+export function startBerth(
+  dataDir: string,
+  extraArgs: string[] = [],
+  options: { env?: NodeJS.ProcessEnv; /** a command that execs the server, e.g. prlimit */ wrapper?: string[] } = {},
+): Promise<BerthServer> {
   const args = ['serve', '--data-dir', dataDir, '--http', '127.0.0.1:0', '--https', '127.0.0.1:0', '--mtls', '127.0.0.1:0', ...extraArgs]
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } })
+  const [command, ...commandArgs] = [...(options.wrapper ?? []), process.execPath, BIN, ...args]
+  const child = spawn(command, commandArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } })
   let stdout = ''
   let stderr = ''
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))

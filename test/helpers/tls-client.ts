@@ -11,6 +11,8 @@ export interface TlsRequest {
   body?: Buffer | string
   minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'
   maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'
+  /** the name the certificate is checked against, when the Host header says something else */
+  servername?: string
 }
 
 export interface TlsResponse {
@@ -32,6 +34,7 @@ export function tlsRequest(options: TlsRequest): Promise<TlsResponse> {
         minVersion: options.minVersion,
         maxVersion: options.maxVersion,
         agent: false,
+        ...(options.servername ? { servername: options.servername, checkServerIdentity: () => undefined } : {}),
       },
       (res) => {
         let body = ''
