@@ -7,7 +7,7 @@ import { isBusyError, isDiskFullError } from '../store/errors'
 import { canonicalName } from '../tls/certificates'
 import type { Store } from '../store/store'
 import { baseRoutes } from './base'
-import { DEFAULT_CONNECTION_LIMITS, guardConnections, type ConnectionLimits } from './connections'
+import { defaultConnectionLimits, guardConnections, type ConnectionLimits } from './connections'
 import { blobRoutes } from './blobs'
 import { catalogRoutes } from './catalog'
 import { OciError } from './errors'
@@ -31,7 +31,7 @@ export interface RegistryAppOptions {
    * DNS-rebinding web page would reach a registry on 127.0.0.1.
    */
   hostNames?: () => ReadonlySet<string>
-  /** per-address connection cap and minimum upload progress (defaults: DEFAULT_CONNECTION_LIMITS) */
+  /** per-address connection cap and minimum upload progress (defaults: defaultConnectionLimits()) */
   connectionLimits?: ConnectionLimits
   /** told of every write refused because the disk is full or the database busy */
   onStorageFailure?: (kind: 'STORE_FULL' | 'STORE_BUSY', error: unknown) => void
@@ -75,7 +75,7 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   })
 
   app.server.headersTimeout = 15_000
-  guardConnections(app, options.connectionLimits ?? DEFAULT_CONNECTION_LIMITS, {
+  guardConnections(app, options.connectionLimits ?? defaultConnectionLimits(), {
     tls: Boolean(options.https),
     onRefused: tooManyConnectionsReporter(options.store),
   })

@@ -4,6 +4,7 @@
 //  - a minimum-progress rule for request bodies: an upload that keeps moving, however slowly,
 //    lives; one that sends (almost) nothing for a whole window is cut, sooner than a timeout would.
 import type { FastifyInstance } from 'fastify'
+import { readFileSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { OciError } from './errors'
 
@@ -15,7 +16,27 @@ export interface ConnectionLimits {
   windowMs: number
 }
 
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { perAddress: 64, minimumBytes: 1024, windowMs: 20_000 }
+/**
+ * The cap protects the process's file descriptors, so it follows their limit: a quarter of it,
+ * between 64 and 1024. On loopback every local client shares one address, so it is generous;
+ * one address can still never take more than a quarter of what the server has.
+ */
+export function defaultConnectionLimits(): ConnectionLimits {
+  return { perAddress: Math.min(1024, Math.max(64, Math.floor(openFileLimit() / 4))), minimumBytes: 1024, windowMs: 20_000 }
+}
+
+/** The soft limit on open files (Linux /proc), or a cautious guess elsewhere. */
+function openFileLimit(): number {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'))
+    const soft = Number(/^Max open files\s+(\d+)/.exec(line ?? '')?.[1])
+    return Number.isFinite(soft) && soft > 0 ? soft : 1024
+  } catch {
+    return 1024
+  }
+}
 
 /** How often the progress of request bodies is checked. */
 const CHECK_EVERY_MS = 2_000
@@ -45,6 +66,7 @@ export function guardConnections(
 
   // request bodies: progress is the socket's bytes read, sampled every few seconds
   const watched = new Map<Socket, { samples: { at: number; bytes: number }[] }>()
+  const hooked = new WeakSet<Socket>()
   app.addHook('onRequest', async (request) => {
     const hasBody = request.headers['content-length'] !== undefined ? Number(request.headers['content-length']) > 0 : request.headers['transfer-encoding'] !== undefined
     if (!hasBody) return
@@ -53,7 +75,11 @@ export function guardConnections(
     const stop = () => watched.delete(socket)
     request.raw.once('end', stop)
     request.raw.once('close', stop)
-    socket.once('close', stop)
+    // once per connection, not per request: a keep-alive connection carries many
+    if (!hooked.has(socket)) {
+      hooked.add(socket)
+      socket.once('close', stop)
+    }
   })
   const timer = setInterval(() => {
     const now = Date.now()

@@ -74,7 +74,7 @@ describe('odd and hostile requests', () => {
 
   it('answers a manifest over 4 MiB with 413 SIZE_INVALID that the client reads, not a reset', async () => {
     const huge = Buffer.alloc(5 << 20, 0x20)
-    const response = await fetch(`${http}/v2/big/manifests/v1`, { method: 'PUT', body: huge, headers: { 'content-type': OCI_MANIFEST } })
+    const response = await fetch(`${http}/v2/big/manifests/v1`, { method: 'PUT', body: new Uint8Array(huge), headers: { 'content-type': OCI_MANIFEST } })
     assert.equal(response.status, 413)
     assert.equal(((await response.json()) as { errors: { code: string }[] }).errors[0].code, 'SIZE_INVALID')
   })
@@ -147,7 +147,7 @@ describe('who keeps content fresh, and who can be told apart', () => {
       const ca = (await berth.core.pki()).ca.certPem
       const layer = randomBlob(500)
       const digest = sha256(layer)
-      assert.equal((await fetch(`${http}/v2/app/blobs/uploads/?digest=${digest}`, { method: 'POST', body: layer })).status, 201)
+      assert.equal((await fetch(`${http}/v2/app/blobs/uploads/?digest=${digest}`, { method: 'POST', body: new Uint8Array(layer) })).status, 201)
       const linkedAt = () => berth.store.db.prepare<[string], { linked_at: number }>('SELECT linked_at FROM repository_blobs WHERE digest = ?').get(digest)!.linked_at
       berth.store.db.prepare('UPDATE repository_blobs SET linked_at = 1 WHERE digest = ?').run(digest)
       assert.equal((await tlsRequest({ url: `${https}/v2/app/blobs/${digest}`, method: 'HEAD', ca })).status, 200)
