@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { networkInterfaces } from 'node:os'
 import { canonicalName } from './tls/certificates'
 import { isOperation, operations, type ListenerInfo } from './admin/operations'
-import type { AccessOptions } from './auth/access'
+import type { AccessOptions, AuthMode } from './auth/access'
 import { formatAuthority, isLoopbackHost, type ListenAddress } from './config'
 import { closeControl, listenControl } from './control'
 import { parseGcSchedule, startGcSchedule } from './gc/schedule'
@@ -36,6 +36,8 @@ export interface BerthOptions {
   https?: ListenAddress | null
   /** writes on the TLS listener; auto (the default): open on loopback, users elsewhere */
   httpsWrite?: HttpsWriteChoice
+  /** how users sign in where they must: token (default; the registry token protocol) or basic */
+  auth?: AuthMode
   /** TLS registry that requires a client certificate from Berth's client CA; null turns it off */
   mtls?: ListenAddress | null
   /** extra names and addresses for the server certificate */
@@ -161,7 +163,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     if (https) {
       const writes = resolveHttpsWrite(options.httpsWrite ?? 'auto', https.host)
       // one object the access policy reads on every request, so a settings change applies at once
-      httpsAccess = { writes, tls: true, users }
+      httpsAccess = { writes, auth: options.auth ?? 'token', tls: true, users, rules: core.rules, robots: core.robots, tokenSigner: core.tokenSigner }
       const app = await buildRegistryApp({ store, policy, https: tls(), access: httpsAccess, onStorageFailure, hostNames: namesOf(https) })
       apps.push(app)
       secured.push({ app, context: () => tls() })
@@ -170,7 +172,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       listeners.push(running)
     }
     if (mtls) {
-      const app = await buildRegistryApp({ store, policy, https: tls(mtlsExtra()), access: { writes: 'client-certificate', tls: true, pki }, onStorageFailure, hostNames: namesOf(mtls) })
+      const app = await buildRegistryApp({ store, policy, https: tls(mtlsExtra()), access: { writes: 'client-certificate', tls: true, pki, rules: core.rules, robots: core.robots }, onStorageFailure, hostNames: namesOf(mtls) })
       apps.push(app)
       secured.push({ app, context: () => tls(mtlsExtra()) })
       const running = await listen(app, 'mtls', mtls)
@@ -197,6 +199,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     https: addressText(https),
     mtls: addressText(mtls),
     httpsWrite: options.httpsWrite ?? 'auto',
+    auth: options.auth ?? 'token',
     deleteEnabled: policy.deleteEnabled,
     gcSchedule: options.gcSchedule ?? 'off',
     hostNames: options.hostNames ?? [],
@@ -236,7 +239,10 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       // a name the CA may not certify is refused before anything is saved
       if (await pki.ensureServerNames(next.hostNames)) reloadTlsContexts()
       policy.deleteEnabled = next.deleteEnabled
-      if (httpsAccess && https) httpsAccess.writes = resolveHttpsWrite(next.httpsWrite, https.host)
+      if (httpsAccess && https) {
+        httpsAccess.writes = resolveHttpsWrite(next.httpsWrite, https.host)
+        httpsAccess.auth = next.auth
+      }
       if (next.gcSchedule !== current.gcSchedule) {
         stopSchedule()
         stopSchedule = startGcSchedule(opened.store, opened.gc, parseGcSchedule(next.gcSchedule), log)

@@ -10,6 +10,8 @@ import { deleteCommand, deletionsCommand, gcCommand, undoCommand } from './cli/g
 import { serveCommand } from './cli/serve'
 import { trustCommand } from './cli/trust'
 import { userCommand } from './cli/user'
+import { accessCommand, groupCommand, tokenCommand } from './cli/access'
+import { AccessError } from './auth/rules'
 import { NameNotPermittedError } from './tls/pki'
 import { TrustError } from './trust/system-store'
 import { UsageError, type Command } from './cli/usage'
@@ -17,7 +19,7 @@ import { DeleteError, UndoError } from './store/deletions'
 import { DataDirError } from './store/store'
 import { GcBusyError } from './gc/collector'
 
-const commands: Command[] = [serveCommand, fsckCommand, gcCommand, deleteCommand, undoCommand, deletionsCommand, certCommand, trustCommand, userCommand]
+const commands: Command[] = [serveCommand, fsckCommand, gcCommand, deleteCommand, undoCommand, deletionsCommand, certCommand, trustCommand, userCommand, groupCommand, accessCommand, tokenCommand]
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2
@@ -26,7 +28,7 @@ function usage(): string {
 }
 
 /** Errors that are the user's to fix: one line on stderr, exit 2. */
-const USER_ERRORS = [UsageError, AddressError, SettingsError, DataDirError, DataDirBusyError, ListenError, UserError, NameNotPermittedError, RemoteError, TrustError, DeleteError, UndoError, GcBusyError]
+const USER_ERRORS = [UsageError, AddressError, SettingsError, DataDirError, DataDirBusyError, ListenError, UserError, NameNotPermittedError, RemoteError, TrustError, DeleteError, UndoError, GcBusyError, AccessError]
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv

@@ -17,6 +17,8 @@ export interface Settings {
   https: string
   mtls: string
   httpsWrite: HttpsWriteChoice
+  /** how users sign in where they must: the registry token protocol (default) or Basic */
+  auth: 'token' | 'basic'
   deleteEnabled: boolean
   /** off, daily, hourly, every:H, after:N (comma-separated) */
   gcSchedule: string
@@ -34,6 +36,7 @@ export const DEFAULT_SETTINGS: Settings = {
   https: '127.0.0.1:5443',
   mtls: '127.0.0.1:5444',
   httpsWrite: 'auto',
+  auth: 'token',
   deleteEnabled: true,
   gcSchedule: 'off',
   hostNames: [],
@@ -110,6 +113,7 @@ export function berthOptionsFrom(flags: Partial<Settings>, saved: SavedSettings)
     https: parseListenAddress(https),
     mtls: parseListenAddress(pick('mtls')),
     httpsWrite,
+    auth: pick('auth'),
     deleteEnabled: pick('deleteEnabled'),
     gcSchedule: pick('gcSchedule'),
     hostNames: [...new Set([...(saved.hostNames ?? []), ...(flags.hostNames ?? [])])],
@@ -139,6 +143,7 @@ export function validateSettings(settings: Settings): Settings {
   }
   const httpsWrite = typeof settings.httpsWrite === 'string' ? parseHttpsWrite(settings.httpsWrite) : undefined
   if (!httpsWrite) throw new SettingsError(`httpsWrite: auto, open, users or off, not ${JSON.stringify(settings.httpsWrite)}`)
+  if (settings.auth !== 'token' && settings.auth !== 'basic') throw new SettingsError(`auth: token or basic, not ${JSON.stringify(settings.auth)}`)
   if (typeof settings.deleteEnabled !== 'boolean') throw new SettingsError('deleteEnabled: true or false')
   try {
     parseGcSchedule(settings.gcSchedule)

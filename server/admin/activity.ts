@@ -33,6 +33,14 @@ const FIXES: Record<string, { explanation: string; fix: string }> = {
     explanation: 'A client tried to write to a pull-only listener (403 DENIED).',
     fix: 'Push to the HTTP or mTLS listener, or allow writes on the TLS listener in Settings.',
   },
+  'invalid-token': {
+    explanation: 'A client sent a registry token this Berth did not sign, or one that expired (401).',
+    fix: 'Nothing to do for a client that fetches a new token by itself; otherwise log in again (docker login / podman login).',
+  },
+  denied: {
+    explanation: 'The access rules do not let this identity do that on this repository (403 DENIED).',
+    fix: 'See who may do what under Access (berth access list; berth access check WHO ACTION REPO), and grant it if it should be allowed.',
+  },
   'disk-full': {
     explanation: "Berth's disk is full: pushes and other writes are refused with 507 until there is room; pulls go on.",
     fix: 'Free space on the disk of the data dir: run garbage collection, delete images you no longer need, or move the data dir.',

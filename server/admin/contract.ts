@@ -268,6 +268,7 @@ export interface SettingsView {
   httpsWrite: 'auto' | 'open' | 'users' | 'off'
   /** who may write on the running TLS listener, null when it is off */
   httpsWriteInForce: 'open' | 'users' | 'off' | null
+  auth: 'token' | 'basic'
   deleteEnabled: boolean
   gcSchedule: string
   hostNames: string[]

@@ -6,6 +6,8 @@ import { DeleteError, type DeletionRecord } from '../store/deletions'
 import { isValidRepositoryName } from '../store/references'
 import type { Store } from '../store/store'
 import { certificateInfo } from '../tls/certificates'
+import { decide, parseActions, parseIdentity } from '../auth/rules'
+import { parseRobotScope } from '../auth/tokens'
 
 export interface ListenerInfo {
   kind: string
@@ -57,6 +59,27 @@ export const operations = {
   },
   'user.remove': async ({ core }: OperationContext, args: { name: string }) => ({ removed: core.users.remove(args.name) }),
   'user.list': async ({ core }: OperationContext, _args: NoArgs) => core.users.list(),
+  'user.import': async ({ core }: OperationContext, args: { htpasswd: string }) => ({ imported: core.users.importHtpasswd(args.htpasswd) }),
+  'user.export': async ({ core }: OperationContext, _args: NoArgs) => ({ htpasswd: core.users.exportHtpasswd() }),
+  'group.add': async ({ core }: OperationContext, args: { name: string; members?: string[] }) => (core.groups.add(args.name, args.members ?? []), { name: args.name }),
+  'group.remove': async ({ core }: OperationContext, args: { name: string }) => ({ removed: core.groups.remove(args.name) }),
+  'group.list': async ({ core }: OperationContext, _args: NoArgs) => core.groups.list(),
+  'group.member': async ({ core }: OperationContext, args: { team: string; user: string; add: boolean }) =>
+    args.add ? (core.groups.addMember(args.team, args.user), { changed: true }) : { changed: core.groups.removeMember(args.team, args.user) },
+  'access.grant': async ({ core }: OperationContext, args: { who: string; actions: string; prefix: string }) => (core.rules.grant(args.who, parseActions(args.actions), args.prefix), {}),
+  'access.revoke': async ({ core }: OperationContext, args: { who: string; actions: string; prefix: string }) => ({
+    removed: core.rules.revoke(args.who, parseActions(args.actions), args.prefix),
+  }),
+  'access.list': async ({ core }: OperationContext, _args: NoArgs) => core.rules.list(),
+  'access.check': async ({ core }: OperationContext, args: { who: string; action: string; repository: string }) => {
+    const [action] = parseActions(args.action)
+    return decide(core.rules, core.robots, parseIdentity(args.who), action, args.repository)
+  },
+  'token.create': async ({ core }: OperationContext, args: { name: string; scopes: string[]; expiresAt: number | null }) => ({
+    token: core.robots.create(args.name, args.scopes.map(parseRobotScope), args.expiresAt),
+  }),
+  'token.list': async ({ core }: OperationContext, _args: NoArgs) => core.robots.list(),
+  'token.revoke': async ({ core }: OperationContext, args: { name: string }) => ({ revoked: core.robots.revoke(args.name) }),
   gc: async ({ core }: OperationContext, args: { dryRun?: boolean; untagged?: boolean }) =>
     core.gc.run({ dryRun: args.dryRun, untagged: args.untagged }),
   'gc.history': async ({ core }: OperationContext, _args: NoArgs) => core.gc.history(),

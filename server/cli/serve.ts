@@ -12,7 +12,7 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the registry',
   help: `usage: berth serve [--data-dir DIR] [--http ADDR|off] [--https ADDR|off]
-                   [--https-write open|users|off] [--mtls ADDR|off] [--admin ADDR|off]
+                   [--https-write open|users|off] [--auth token|basic] [--mtls ADDR|off] [--admin ADDR|off]
                    [--host NAME ...] [--delete on|off] [--gc-schedule SCHEDULE] [--open]
 
   --data-dir DIR        where blobs and metadata live (default: $BERTH_DATA_DIR, else
@@ -22,6 +22,9 @@ export const serveCommand: Command = {
   --https-write MODE    writes on the TLS listener: open (default on loopback), users (users
                         from \`berth user\`; default elsewhere; \`basic\` is an alias), off
                         (pull-only)
+  --auth token|basic    how users sign in where they must (writes for users, or a pull-only
+                        listener with private repositories): token (default; the registry
+                        token protocol, which Docker Engine needs to pull anonymously) or basic
   --mtls ADDR|off       TLS + client certificate from \`berth cert client\`, read-write
                                                                          (default ${address(DEFAULT_MTLS)})
   --admin ADDR|off      the GUI and its admin API, loopback only (default 127.0.0.1:0: a
@@ -44,6 +47,7 @@ the database and exit 0.`,
       http: { type: 'string' },
       https: { type: 'string' },
       'https-write': { type: 'string' },
+      auth: { type: 'string' },
       mtls: { type: 'string' },
       admin: { type: 'string' },
       host: { type: 'string', multiple: true },
@@ -59,6 +63,9 @@ the database and exit 0.`,
     if (values['https-write'] !== undefined && (httpsWrite === undefined || httpsWrite === 'auto')) {
       throw new UsageError(`--https-write takes open, users or off, not ${JSON.stringify(values['https-write'])}`)
     }
+    if (values.auth !== undefined && values.auth !== 'token' && values.auth !== 'basic') {
+      throw new UsageError(`--auth takes token or basic, not ${JSON.stringify(values.auth)}`)
+    }
     const admin = parseListenAddress(values.admin ?? '127.0.0.1:0')
     for (const flag of [values.http, values.https, values.mtls]) if (flag !== undefined) parseListenAddress(flag)
 
@@ -73,6 +80,7 @@ the database and exit 0.`,
       https: values.https,
       mtls: values.mtls,
       httpsWrite,
+      auth: values.auth as Settings['auth'] | undefined,
       deleteEnabled: values.delete === undefined ? undefined : values.delete === 'on',
       gcSchedule: values['gc-schedule'],
       hostNames: values.host,

@@ -1,15 +1,18 @@
 // berth user add|remove|list
+import { readFile, writeFile } from 'node:fs/promises'
 import { resolveDataDir } from '../config'
 import { operate } from './operate'
 import { out, parseFlags, UsageError, type Command } from './usage'
 
 export const userCommand: Command = {
   name: 'user',
-  summary: 'users for basic auth on the TLS listener',
+  summary: 'users who sign in on the TLS listener (docker login, podman login)',
   help: `usage:
   berth user add NAME [--password-stdin]   bcrypt, as htpasswd -B would (prompts unless --password-stdin)
   berth user remove NAME
   berth user list
+  berth user import FILE                   users from an htpasswd file (bcrypt only; - for stdin)
+  berth user export [FILE]                 every user as htpasswd lines (stdout without FILE)
 
 All take --data-dir DIR. A running server sees changes at once.`,
 
@@ -44,8 +47,23 @@ All take --data-dir DIR. A running server sees changes at once.`,
         for (const user of await operate(dataDir, 'user.list', {})) out(user.name)
         return 0
       }
+      case 'import': {
+        if (!name) throw new UsageError('berth user import FILE (- for stdin)')
+        const htpasswd = name === '-' ? await readStdin() : await readFile(name, 'utf8').catch((error: NodeJS.ErrnoException) => {
+          throw new UsageError(`cannot read ${name}: ${error.code ?? error.message}`)
+        })
+        const { imported } = await operate(dataDir, 'user.import', { htpasswd })
+        out(`berth: imported ${imported.length} user${imported.length === 1 ? '' : 's'}${imported.length ? `: ${imported.join(', ')}` : ''}`)
+        return 0
+      }
+      case 'export': {
+        const { htpasswd } = await operate(dataDir, 'user.export', {})
+        if (name) await writeFile(name, htpasswd, { mode: 0o600 })
+        else process.stdout.write(htpasswd)
+        return 0
+      }
       default:
-        throw new UsageError(`unknown user action ${JSON.stringify(action)} (add, remove, list)`)
+        throw new UsageError(`unknown user action ${JSON.stringify(action)} (add, remove, list, import, export)`)
     }
   },
 }

@@ -1,6 +1,7 @@
 // Builds the registry's Fastify app (apart from listen(), so tests can inject()).
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { accessPolicy, type AccessOptions } from '../auth/access'
+import { LoginThrottle } from '../auth/throttle'
 import { isIP } from 'node:net'
 import { isLoopbackHost } from '../config'
 import { isBusyError, isDiskFullError } from '../store/errors'
@@ -16,6 +17,7 @@ import { manifestRoutes } from './manifests'
 import { referrerRoutes } from './referrers'
 import { registryContext, type RegistryPolicy } from './context'
 import { tagRoutes } from './tags'
+import { tokenRoutes } from './token'
 import { uploadRoutes } from './uploads'
 
 export interface RegistryAppOptions {
@@ -103,7 +105,9 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   })
 
   await app.register(registryContext, options)
-  await app.register(accessPolicy, options.access ?? { writes: 'open', tls: Boolean(options.https) })
+  const access = { throttle: new LoginThrottle(), ...(options.access ?? { writes: 'open' as const, tls: Boolean(options.https) }) }
+  await app.register(accessPolicy, access)
+  if (access.tokenSigner) await app.register(tokenRoutes, access)
   await app.register(baseRoutes)
   await app.register(blobRoutes)
   await app.register(uploadRoutes)

@@ -146,6 +146,35 @@ const migrations: string[] = [
   `
   ALTER TABLE events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
   `,
+  // 5: access rules: groups of users, grants on repository prefixes, robot tokens
+  `
+  CREATE TABLE groups (
+    name TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE group_members (
+    team TEXT NOT NULL REFERENCES groups(name) ON DELETE CASCADE,
+    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    PRIMARY KEY (team, user)
+  ) WITHOUT ROWID;
+  CREATE INDEX group_members_by_user ON group_members(user);
+  CREATE TABLE access_grants (
+    who TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('pull', 'push', 'delete')),
+    prefix TEXT NOT NULL,
+    PRIMARY KEY (who, action, prefix)
+  ) WITHOUT ROWID;
+  INSERT INTO access_grants (who, action, prefix) VALUES ('anonymous', 'pull', '*'), ('authenticated', 'push', '*');
+  CREATE TABLE robot_tokens (
+    name TEXT PRIMARY KEY,
+    secret_hash TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER,
+    last_used_at INTEGER
+  ) WITHOUT ROWID;
+  `,
 ]
 
 export function openDatabase(path: string): Db {
