@@ -208,6 +208,8 @@ export interface TrustCell {
   endpoint: string
   state: TrustStateView
   location: string
+  /** set when the client ignores this folder for this endpoint (docker and a loopback mTLS port) */
+  clientIgnores?: string
 }
 
 export interface TrustTargetView {

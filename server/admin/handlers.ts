@@ -216,6 +216,13 @@ export function clientAddress(host: string, port: number): string {
 function endpointCommands(kind: string, address: string, writes: string): EndpointView['commands'] {
   const image = `${address}/hello:dev`
   const commands: EndpointView['commands'] = []
+  if (kind === 'mtls') {
+    // docker never sends a client certificate to a loopback registry (trust/quirks.ts): podman and skopeo only
+    commands.push({ label: 'push with podman', command: `podman push hello:dev ${image}` })
+    commands.push({ label: 'copy with skopeo', command: `skopeo copy containers-storage:localhost/hello:dev docker://${image}` })
+    commands.push({ label: 'pull', command: `podman pull ${image}` })
+    return commands
+  }
   if (writes === 'users') commands.push({ label: 'log in', command: `docker login ${address}` })
   if (writes !== 'off') {
     commands.push({ label: 'push with docker', command: `docker tag hello:dev ${image} && docker push ${image}` })

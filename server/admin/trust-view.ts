@@ -6,6 +6,7 @@ import { diagnose } from '../trust/doctor'
 import { describePlan } from '../trust/plan'
 import { applyTrustPlan, findTarget, parseTargets, planInstall, planUninstall, TARGETS, trustStatus } from '../trust/service'
 import { endpointFolder, trustEnvironment, type Endpoint, type TargetId, type TrustEnvironment } from '../trust/targets'
+import { clientQuirk } from '../trust/quirks'
 import type { Diagnosis, TrustMatrix } from './contract'
 
 const ROOT_TARGETS = new Set<TargetId>(['docker', 'podman', 'containerd', 'system'])
@@ -40,14 +41,18 @@ export class TrustView {
       root: env.root,
       targets: TARGETS.map((t) => ({ id: t.id, label: t.label, needsRoot: ROOT_TARGETS.has(t.id), applies: targetApplies(t.id, env.platform) })),
       endpoints: endpoints.map((e) => ({ address: endpointFolder(e), mtls: e.mtls })),
-      cells: trustStatus(env, TARGETS.map((t) => t.id), endpoints).map((r) => ({ target: r.target, endpoint: r.endpoint, state: r.state, location: r.location })),
+      cells: trustStatus(env, TARGETS.map((t) => t.id), endpoints).map((r) => {
+        const endpoint = endpoints.find((e) => endpointFolder(e) === r.endpoint)
+        const ignores = endpoint ? clientQuirk(r.target, endpoint) : undefined
+        return { target: r.target, endpoint: r.endpoint, state: r.state, location: r.location, ...(ignores ? { clientIgnores: ignores } : {}) }
+      }),
     }
   }
 
   async summary(): Promise<{ installed: number; total: number; attention: string[] }> {
     const matrix = await this.matrix()
     const applicable = new Set(matrix.targets.filter((t) => t.applies).map((t) => t.id))
-    const cells = matrix.cells.filter((c) => applicable.has(c.target))
+    const cells = matrix.cells.filter((c) => applicable.has(c.target) && !c.clientIgnores)
     return {
       installed: cells.filter((c) => c.state === 'installed').length,
       total: cells.length,

@@ -134,7 +134,8 @@ export const accessPolicy = fp(async (app: FastifyInstance, options: AccessOptio
     request.identity = identityName(identity)
     const allows = (action: Action, repository: string) =>
       claims ? claimsAllow(claims, action, repository) : decide(options.rules!, options.robots!, identity, action, repository).allow
-    request.mayPull = (repository) => allows('pull', repository)
+    // listings (catalog, search) follow the rules for who is asking, whatever the token's scopes
+    request.mayPull = (repository) => decide(options.rules!, options.robots!, identity, 'pull', repository).allow
 
     if (versionCheck) {
       // where clients learn how to sign in: with credentials it checks them, without it asks

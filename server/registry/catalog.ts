@@ -32,6 +32,11 @@ export async function catalogRoutes(app: FastifyInstance): Promise<void> {
     return reply.type('application/json').send({ repositories: page.items })
   })
 
+  // docker pings the v1 endpoint before it searches; without the ping it gives up silently
+  app.get('/v1/_ping', async (_request, reply) =>
+    reply.header('X-Docker-Registry-Version', '0.6.0').header('X-Docker-Registry-Standalone', 'true').type('application/json').send({}),
+  )
+
   // the format the docker CLI reads (`docker search HOST/TERM`)
   app.get('/v1/search', async (request: FastifyRequest<{ Querystring: SearchQuery }>, reply) => {
     const query = typeof request.query.q === 'string' ? request.query.q.toLowerCase() : ''

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { connect } from 'node:tls'
+import { clientQuirk, DOCKER_MTLS_INSTEAD } from './quirks'
 import { endpointFolder, type Endpoint, type TrustEnvironment, type TrustTarget } from './targets'
 
 export interface Diagnosis {
@@ -20,6 +21,8 @@ const TIMEOUT_MS = 5000
 export async function diagnose(target: TrustTarget, env: TrustEnvironment, endpoint: Endpoint): Promise<Diagnosis> {
   const base = { target: target.id, endpoint: endpointFolder(endpoint) }
   const install = `berth trust install --target ${target.id}`
+  const quirk = clientQuirk(target.id, endpoint)
+  if (quirk) return { ...base, ok: false, reason: quirk, fix: DOCKER_MTLS_INSTEAD }
   const files = target.trustFiles(env, endpoint)
   if (!files.ca || !existsSync(files.ca)) {
     return { ...base, ok: false, reason: `no CA where ${target.label} looks (${target.location(env, endpoint)})`, fix: install }

@@ -174,15 +174,16 @@ const containerdTarget: TrustTarget = (() => {
     install(env, endpoint, client) {
       const dir = real(endpoint!)
       const authority = endpointFolder(endpoint!)
-      // Paths inside hosts.toml are the ones containerd sees, without the --root prefix.
+      // Paths relative to the host folder: containerd resolves them against it, so the same
+      // file works under --root, in a VM's filesystem, or with ctr --hosts-dir anywhere.
       const toml = [
         `# written by Berth: trust for https://${authority}`,
         `server = "https://${authority}"`,
         '',
         `[host."https://${authority}"]`,
         '  capabilities = ["pull", "resolve", "push"]',
-        `  ca = "${dir}/ca.crt"`,
-        ...(endpoint!.mtls ? [`  client = [["${dir}/client.cert", "${dir}/client.key"]]`] : []),
+        '  ca = "ca.crt"',
+        ...(endpoint!.mtls ? ['  client = [["client.cert", "client.key"]]'] : []),
         '',
       ].join('\n')
       const plan = emptyPlan()

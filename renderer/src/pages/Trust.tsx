@@ -120,7 +120,7 @@ function MatrixCard() {
             {data.targets.map((target) => {
               const cells = data.cells.filter((c) => c.target === target.id)
               const everywhere = cells.length === 1 && cells[0].endpoint === '*'
-              const installed = cells.every((c) => c.state === 'installed')
+              const installed = cells.every((c) => c.state === 'installed' || c.clientIgnores)
               return (
                 <tr key={target.id} data-target={target.id} className={target.applies ? undefined : 'not-here'}>
                   <th scope="row">
@@ -138,8 +138,12 @@ function MatrixCard() {
                     data.endpoints.map((e) => {
                       const cell = cells.find((c) => c.endpoint === e.address)
                       return (
-                        <td key={e.address} title={cell?.location}>
-                          {cell && <Badge kind={STATE_STYLE[cell.state]}>{cell.state}</Badge>}
+                        <td key={e.address} title={cell?.clientIgnores ?? cell?.location}>
+                          {cell?.clientIgnores ? (
+                            <span className="muted small">not read: docker ignores certs.d on localhost</span>
+                          ) : (
+                            cell && <Badge kind={STATE_STYLE[cell.state]}>{cell.state}</Badge>
+                          )}
                         </td>
                       )
                     })
