@@ -81,10 +81,10 @@ describe('TLS listener, pull-only (--https-write off)', () => {
   })
 })
 
-describe('TLS listener, basic auth (--https-write basic)', () => {
+describe('TLS listener, users with plain Basic (--https-write users --auth basic)', () => {
   let server: BerthServer
   before(async () => {
-    server = await startBerth(tempDir(), ['--https-write', 'basic'])
+    server = await startBerth(tempDir(), ['--https-write', 'basic', '--auth', 'basic'])
     const added = await runBerth(['user', 'add', 'alice', '--password-stdin', '--data-dir', server.dataDir], { input: 's3cret\n' })
     assert.equal(added.code, 0, added.stderr)
   })
