@@ -77,7 +77,7 @@ describe('token authentication', () => {
   it('refuses expired, not-yet-valid, foreign, tampered, alg:none and HS256 tokens, and malformed scopes', async () => {
     const key = createPrivateKey(readFileSync(join(dataDir, 'pki', 'token-signing.key')))
     const now = Math.floor(Date.now() / 1000)
-    const claims = { iss: 'berth', sub: 'user:alice', aud: 'berth', iat: now, nbf: now - 10, exp: now + 300, jti: 'x', use: 'access', access: [{ type: 'repository', name: 'apps/web', actions: ['pull', 'push'] }] }
+    const claims = { iss: 'berth', sub: 'user:alice', aud: 'berth', iat: now, nbf: now - 10, exp: now + 300, jti: 'x', use: 'access', access: [{ type: 'repository' as const, name: 'apps/web', actions: ['pull', 'push'] }] }
     const es256 = (payload: object) => {
       const input = `${b64({ alg: 'ES256', typ: 'JWT' })}.${b64(payload)}`
       return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`
