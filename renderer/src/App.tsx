@@ -2,6 +2,7 @@
 import { LiveProvider } from './live'
 import { href, useRoute, type Route } from './router'
 import { useTheme, type Theme } from './theme'
+import { AccessPage } from './pages/Access'
 import { ActivityPage } from './pages/Activity'
 import { GcPage } from './pages/GarbageCollection'
 import { ManifestPage } from './pages/Manifest'
@@ -16,6 +17,7 @@ const NAV: { route: Route; label: string; matches: Route['page'][] }[] = [
   { route: { page: 'repositories' }, label: 'Repositories', matches: ['repositories', 'repository', 'manifest'] },
   { route: { page: 'gc' }, label: 'Garbage collection', matches: ['gc'] },
   { route: { page: 'trust' }, label: 'Certificates & trust', matches: ['trust'] },
+  { route: { page: 'access' }, label: 'Access', matches: ['access'] },
   { route: { page: 'activity' }, label: 'Activity', matches: ['activity'] },
   { route: { page: 'settings' }, label: 'Settings', matches: ['settings'] },
 ]
@@ -73,6 +75,8 @@ function CurrentPage({ route }: { route: Route }) {
       return <GcPage />
     case 'trust':
       return <TrustPage />
+    case 'access':
+      return <AccessPage />
     case 'settings':
       return <SettingsPage />
     case 'activity':

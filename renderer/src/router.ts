@@ -8,6 +8,7 @@ export type Route =
   | { page: 'manifest'; repository: string; digest: string }
   | { page: 'gc' }
   | { page: 'trust' }
+  | { page: 'access' }
   | { page: 'settings' }
   | { page: 'activity' }
 
@@ -16,7 +17,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'repositories' && parts.length === 4 && parts[2] === 'manifests') return { page: 'manifest', repository: parts[1], digest: parts[3] }
   if (parts[0] === 'repositories' && parts.length === 2) return { page: 'repository', name: parts[1] }
   if (parts[0] === 'repositories') return { page: 'repositories' }
-  if (parts[0] === 'gc' || parts[0] === 'trust' || parts[0] === 'settings' || parts[0] === 'activity') return { page: parts[0] }
+  if (parts[0] === 'gc' || parts[0] === 'trust' || parts[0] === 'access' || parts[0] === 'settings' || parts[0] === 'activity') return { page: parts[0] }
   return { page: 'overview' }
 }
 

@@ -286,6 +286,28 @@ export interface UserView {
   createdAt: number
 }
 
+export interface GrantView {
+  who: string
+  action: 'pull' | 'push' | 'delete'
+  prefix: string
+}
+
+export interface RobotTokenView {
+  name: string
+  scope: { prefix: string; actions: string[] }[]
+  createdAt: number
+  expiresAt: number | null
+  state: 'valid' | 'revoked' | 'expired'
+}
+
+/** Who may do what: the grants, groups, robot tokens and users the rules name. */
+export interface AccessView {
+  grants: GrantView[]
+  groups: { name: string; members: string[] }[]
+  tokens: RobotTokenView[]
+  users: UserView[]
+}
+
 type None = Record<string, never>
 
 export interface AdminContract {
@@ -318,6 +340,17 @@ export interface AdminContract {
   'users:list': { args: None; result: UserView[] }
   'users:add': { args: { name: string; password: string }; result: UserView[] }
   'users:remove': { args: { name: string }; result: UserView[] }
+  'access:get': { args: None; result: AccessView }
+  /** actions: pull, push, delete, comma-separated; prefix: apps/web/ or * */
+  'access:grant': { args: { who: string; actions: string; prefix: string }; result: AccessView }
+  'access:revoke': { args: { who: string; actions: string; prefix: string }; result: AccessView }
+  'access:check': { args: { who: string; action: string; repository: string }; result: { allow: boolean; because: string } }
+  'groups:add': { args: { name: string; members?: string[] }; result: AccessView }
+  'groups:remove': { args: { name: string }; result: AccessView }
+  'groups:member': { args: { team: string; user: string; add: boolean }; result: AccessView }
+  /** scopes: PREFIX:ACTIONS each; the token is in the result once and never again */
+  'tokens:create': { args: { name: string; scopes: string[]; expiresInDays?: number | null }; result: { token: string; access: AccessView } }
+  'tokens:revoke': { args: { name: string }; result: AccessView }
   'settings:get': { args: None; result: SettingsView }
   /** only the changed settings; confirmOpenWrites confirms open writes on a non-loopback TLS address */
   'settings:update': {
@@ -336,7 +369,7 @@ export type ResultOf<C extends Channel> = AdminContract[C]['result']
 export type LiveMessage =
   | { type: 'event'; event: ActivityEvent }
   | { type: 'gc-progress'; progress: GcProgressView }
-  | { type: 'changed'; area: 'trust' | 'settings' | 'certificates' | 'users' }
+  | { type: 'changed'; area: 'trust' | 'settings' | 'certificates' | 'users' | 'access' }
 
 /** Every call answers one of these; errors are words a person can act on. */
 export type Reply<T> = { result: T } | { error: string }
@@ -369,6 +402,15 @@ export const CHANNELS: Channel[] = [
   'users:list',
   'users:add',
   'users:remove',
+  'access:get',
+  'access:grant',
+  'access:revoke',
+  'access:check',
+  'groups:add',
+  'groups:remove',
+  'groups:member',
+  'tokens:create',
+  'tokens:revoke',
   'settings:get',
   'settings:update',
   'app:restart',

@@ -9,7 +9,9 @@ import { parseDigest, parseManifestReference } from '../store/references'
 import { certificateInfo } from '../tls/certificates'
 import { activityView } from './activity'
 import { certsDirBundle } from './bundle'
-import type { AdminContract, ArgsOf, Channel, EndpointView, ResultOf, SettingsView } from './contract'
+import { decide, parseActions, parseIdentity } from '../auth/rules'
+import { parseRobotScope } from '../auth/tokens'
+import type { AccessView, AdminContract, ArgsOf, Channel, EndpointView, ResultOf, SettingsView } from './contract'
 import { LiveHub } from './live'
 import { applyDelete, deleteReference, undoDeletion, type DeleteTarget } from './operations'
 import { StoreQueries } from './queries'
@@ -64,6 +66,8 @@ export function createAdminService(berth: Berth): AdminService {
     }
   }
   const users = () => core.users.list()
+  const accessView = (): AccessView => ({ grants: core.rules.list(), groups: core.groups.list(), tokens: core.robots.list(), users: users() })
+  const accessChanged = () => (live.publish({ type: 'changed', area: 'access' }), accessView())
 
   const handlers: AdminHandlers = {
     'overview:get': async () => {
@@ -180,6 +184,25 @@ export function createAdminService(berth: Berth): AdminService {
       if (!core.users.remove(name)) throw new Error(`no user ${name}`)
       live.publish({ type: 'changed', area: 'users' })
       return users()
+    },
+    'access:get': async () => accessView(),
+    'access:grant': async ({ who, actions, prefix }) => (core.rules.grant(who, parseActions(actions), prefix), accessChanged()),
+    'access:revoke': async ({ who, actions, prefix }) => {
+      if (core.rules.revoke(who, parseActions(actions), prefix) === 0) throw new Error(`no such grant: ${who} ${actions} ${prefix}`)
+      return accessChanged()
+    },
+    'access:check': async ({ who, action, repository }) => decide(core.rules, core.robots, parseIdentity(who), parseActions(action)[0], repository),
+    'groups:add': async ({ name, members }) => (core.groups.add(name, members ?? []), accessChanged()),
+    'groups:remove': async ({ name }) => (core.groups.remove(name), accessChanged()),
+    'groups:member': async ({ team, user, add }) => (add ? core.groups.addMember(team, user) : core.groups.removeMember(team, user), accessChanged()),
+    'tokens:create': async ({ name, scopes, expiresInDays }) => {
+      const expiresAt = expiresInDays ? Date.now() + expiresInDays * 86_400_000 : null
+      const token = core.robots.create(name, scopes.map(parseRobotScope), expiresAt)
+      return { token, access: accessChanged() }
+    },
+    'tokens:revoke': async ({ name }) => {
+      if (!core.robots.revoke(name)) throw new Error(`no valid token ${name}`)
+      return accessChanged()
     },
     'settings:get': async () => settingsView(),
     'settings:update': async ({ confirmOpenWrites, ...patch }) => {

@@ -6,6 +6,7 @@ const NAV_LABELS = {
   repositories: 'Repositories',
   gc: 'Garbage collection',
   trust: 'Certificates & trust',
+  access: 'Access',
   activity: 'Activity',
   settings: 'Settings',
 } as const
