@@ -11,6 +11,7 @@ import { gzipSync } from 'node:zlib'
 import { fsyncWriteCeiling, loopbackCeiling, sha256Ceiling } from './ceilings'
 import { median, writeResults } from './report'
 import { residentBytes, startBerth, startReference, withPeakMemory, type Target } from './servers'
+import { tokenOverhead } from './tokens'
 import { client, curlPull, curlPushChunked, curlPushMonolithic, curlVerify, latency, smallObjects, type Client } from './workloads'
 
 const MiB = 1 << 20
@@ -212,13 +213,21 @@ async function main(): Promise<void> {
         c.close()
       }
     }
+    log(`token protocol: small-object pulls over TLS with Bearer tokens vs an open listener, ${sizes.rounds} rounds`)
+    const overheads = []
+    for (let round = 0; round < sizes.rounds; round++) overheads.push(await tokenOverhead(sizes.small, SMALL_BLOB, IN_FLIGHT))
+    tokens = {
+      manifestPull: { open: median(overheads.map((o) => o.open.manifestPull)), token: median(overheads.map((o) => o.token.manifestPull)) },
+      blobPull: { open: median(overheads.map((o) => o.open.blobPull)), token: median(overheads.map((o) => o.token.blobPull)) },
+    }
+
     await berth.stop()
     const restarted = await startBerth(join(work, 'berth'))
     single.startup = { berth: restarted.readyMs }
     await restarted.stop()
     berth = undefined
 
-    report(samples, single, ceilings)
+    report(samples, single, ceilings, tokens)
   } finally {
     await berth?.stop()
     await reference?.stop()
@@ -228,7 +237,10 @@ async function main(): Promise<void> {
 
 const HIGHER_IS_BETTER = (figure: string) => !/RSS|\(s\)|\(ms\)/.test(figure)
 
-function report(samples: Samples, single: Record<string, Record<string, number>>, ceilings: { sha256: number; fsyncWrite: number; loopback: number }): void {
+type TokenFigures = Record<'manifestPull' | 'blobPull', { open: number; token: number }>
+let tokens: TokenFigures | undefined
+
+function report(samples: Samples, single: Record<string, Record<string, number>>, ceilings: { sha256: number; fsyncWrite: number; loopback: number }, tokenFigures?: TokenFigures): void {
   const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`
   const rows: string[][] = []
   const ratios: string[] = []
@@ -247,6 +259,12 @@ function report(samples: Samples, single: Record<string, Record<string, number>>
     rows.push([figure, byTarget.berth.toFixed(2), byTarget.reference.toFixed(2), `${(byTarget.reference / byTarget.berth).toFixed(2)}×`])
   }
   rows.push([`berth serve start-up to ready at ${sizes.tags} tags (ms)`, single.startup.berth.toFixed(0), '', ''])
+  for (const [figure, label] of [['manifestPull', 'manifest'], ['blobPull', 'blob']] as const) {
+    const t = tokenFigures?.[figure]
+    if (!t) continue
+    rows.push([`small ${label} pull over TLS with tokens / open (ops/s)`, `${t.token.toFixed(0)} / ${t.open.toFixed(0)}`, '', `tokens at ${((t.token / t.open) * 100).toFixed(0)}% (goal ≥ 90%)`])
+    ratios.push(`${label} pulls with tokens ${((t.token / t.open) * 100).toFixed(0)}% of open`)
+  }
   const pushes = ['push monolithic http', 'push chunked http', 'push monolithic https', 'push chunked https'].map((f) => median(samples[f].berth))
   const [slowest, fastest] = [Math.min(...pushes), Math.max(...pushes)]
   const share = (ceiling: number) => `Berth pushes reach ${((slowest / ceiling) * 100).toFixed(0)}–${((fastest / ceiling) * 100).toFixed(0)}% of it`

@@ -113,8 +113,8 @@ export function curlVerify(c: Client, caFile: string, repository: string, digest
 }
 
 /** GET a blob; counts the bytes and, when asked, checks the digest. */
-export async function pullBlob(c: Client, repository: string, digest: string, check: boolean): Promise<number> {
-  const response = await expect(await c.request('GET', `/v2/${repository}/blobs/${digest}`), 200, 'blob GET')
+export async function pullBlob(c: Client, repository: string, digest: string, check: boolean, headers: Record<string, string> = {}): Promise<number> {
+  const response = await expect(await c.request('GET', `/v2/${repository}/blobs/${digest}`, { headers }), 200, 'blob GET')
   let bytes = 0
   const hash = check ? createHash('sha256') : undefined
   await pipeline(
@@ -157,13 +157,20 @@ export interface SmallObjectRates {
   manifestPush: number
   manifestPull: number
   blobPull: number
+  /** what was pushed, for pulls measured again elsewhere (keepPulls) */
+  objects?: SmallObjects
+}
+
+export interface SmallObjects {
+  manifests: string[]
+  digests: string[]
 }
 
 /**
  * `count` small blobs pushed (POST + PUT), then `count` one-layer manifests pushed, pulled
  * and their layers pulled, `inFlight` requests at a time; every pulled body digest-checked.
  */
-export async function smallObjects(c: Client, repository: string, count: number, size: number, inFlight: number): Promise<SmallObjectRates> {
+export async function smallObjects(c: Client, repository: string, count: number, size: number, inFlight: number, options: { keepPulls?: boolean } = {}): Promise<SmallObjectRates> {
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, nonce: randomBytes(8).toString('hex') }))
   const configDigest = sha256(config)
   const blobs = Array.from({ length: count }, () => randomBytes(size))
@@ -182,14 +189,22 @@ export async function smallObjects(c: Client, repository: string, count: number,
     const response = await c.request('PUT', `/v2/${repository}/manifests/t${i}`, { headers: { 'Content-Type': MANIFEST, 'Content-Length': Buffer.byteLength(manifests[i]) }, body: Buffer.from(manifests[i]) })
     ;(await expect(response, 201, 'manifest PUT')).resume()
   })
+  const objects = { manifests, digests }
+  const { manifestPull, blobPull } = await pullSmall(c, repository, objects, inFlight)
+  return { blobPush, manifestPush, manifestPull, blobPull, ...(options.keepPulls ? { objects } : {}) }
+}
+
+/** Pulls every manifest (tags t0…), then every blob, digest-checked, with extra request headers. */
+export async function pullSmall(c: Client, repository: string, objects: SmallObjects, inFlight: number, headers: Record<string, string> = {}) {
+  const count = objects.manifests.length
   const manifestPull = await opsPerSecond(count, inFlight, async (i) => {
-    const response = await expect(await c.request('GET', `/v2/${repository}/manifests/t${i}`, { headers: { Accept: MANIFEST } }), 200, 'manifest GET')
-    if (sha256(await text(response)) !== sha256(manifests[i])) throw new Error(`manifest t${i} came back different`)
+    const response = await expect(await c.request('GET', `/v2/${repository}/manifests/t${i}`, { headers: { Accept: MANIFEST, ...headers } }), 200, 'manifest GET')
+    if (sha256(await text(response)) !== sha256(objects.manifests[i])) throw new Error(`manifest t${i} came back different`)
   })
   const blobPull = await opsPerSecond(count, inFlight, async (i) => {
-    await pullBlob(c, repository, digests[i], true)
+    await pullBlob(c, repository, objects.digests[i], true, headers)
   })
-  return { blobPush, manifestPush, manifestPull, blobPull }
+  return { manifestPull, blobPull }
 }
 
 /** Median latency (ms) of GETs of `path`. */

@@ -43,8 +43,12 @@ export class TokenError extends Error {}
 
 const base64url = (data: Buffer | string) => Buffer.from(data).toString('base64url')
 
+/** Verified tokens, so a client's every request is not an ECDSA verification. */
+const VERIFIED_CACHE = 1000
+
 export class TokenSigner {
   private readonly publicKey: KeyObject
+  private readonly verified = new Map<string, TokenClaims>()
 
   private constructor(private readonly privateKey: KeyObject) {
     this.publicKey = createPublicKey(privateKey)
@@ -93,6 +97,15 @@ export class TokenSigner {
 
   /** The claims of a token this data dir signed, still valid, meant for `use`; else TokenError. */
   verify(token: string, use: 'access' | 'refresh' = 'access'): TokenClaims {
+    const known = this.verified.get(token)
+    if (known && known.use === use && known.exp + LEEWAY_SECONDS >= Math.floor(Date.now() / 1000)) return known
+    const claims = this.verifyAnew(token, use)
+    if (this.verified.size >= VERIFIED_CACHE) this.verified.clear()
+    this.verified.set(token, claims)
+    return claims
+  }
+
+  private verifyAnew(token: string, use: 'access' | 'refresh'): TokenClaims {
     const parts = token.split('.')
     if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) throw new TokenError('malformed token')
     let header: { alg?: unknown; typ?: unknown }

@@ -6,7 +6,7 @@ import { Card, ErrorNotice, Form, Loading, Notice, Page } from '../components'
 import { ago } from '../format'
 import { useAction, useCall } from '../hooks'
 
-type Draft = Pick<SettingsView, 'http' | 'https' | 'mtls' | 'httpsWrite' | 'deleteEnabled' | 'gcSchedule'>
+type Draft = Pick<SettingsView, 'http' | 'https' | 'mtls' | 'httpsWrite' | 'auth' | 'deleteEnabled' | 'gcSchedule'>
 
 export function SettingsPage() {
   const { data, error } = useCall('settings:get', {})
@@ -15,7 +15,7 @@ export function SettingsPage() {
   const [confirmOpen, setConfirmOpen] = useState(false)
   const action = useAction()
   useEffect(() => {
-    if (data && !draft) setDraft({ http: data.http, https: data.https, mtls: data.mtls, httpsWrite: data.httpsWrite, deleteEnabled: data.deleteEnabled, gcSchedule: data.gcSchedule })
+    if (data && !draft) setDraft({ http: data.http, https: data.https, mtls: data.mtls, httpsWrite: data.httpsWrite, auth: data.auth, deleteEnabled: data.deleteEnabled, gcSchedule: data.gcSchedule })
   }, [data, draft])
 
   if (!data || !draft) return <Page title="Settings">{error ? <ErrorNotice error={error} /> : <Loading what="settings" />}</Page>
@@ -68,6 +68,13 @@ export function SettingsPage() {
                 <option value="open">open: anyone who can connect may push</option>
                 <option value="users">users: push after docker/podman login</option>
                 <option value="off">off: pull only</option>
+              </select>
+            </label>
+            <label>
+              How users sign in
+              <select value={draft.auth} onChange={(e) => set({ auth: e.target.value as Draft['auth'] })}>
+                <option value="token">tokens (docker pulls anonymously; docker login checks the password)</option>
+                <option value="basic">plain Basic (docker cannot pull anonymously)</option>
               </select>
             </label>
           </div>
