@@ -114,7 +114,7 @@ describe('trust with real clients', () => {
   })
 })
 
-describe('basic auth and pull-only with real clients', () => {
+describe('users (tokens) and pull-only with real clients', () => {
   let work: string
   let layout: string
   let image: string
@@ -127,7 +127,7 @@ describe('basic auth and pull-only with real clients', () => {
     await run('buildah', ['push', '-q', image, layout])
   })
 
-  it('podman login with a wrong password fails; with the right one, push works; anonymous pulls still work', { skip }, async () => {
+  it('podman login with a wrong password fails; with the right one, push works; buildah pushes with --creds; anonymous pulls and podman search still work', { skip }, async () => {
     const server = await startBerth(tempDir(), ['--https-write', 'basic'])
     const https = authority(server.urls.https)
     const certs = tempDir()
@@ -151,6 +151,17 @@ describe('basic auth and pull-only with real clients', () => {
     await run('skopeo', ['copy', '--src-cert-dir', certs, `docker://${https}/auth/app:${tag}`, `oci:${pulled}:app`])
     const manifests = await (await fetch(`${server.http}/v2/auth/app/manifests/${tag}`)).json()
     assert.equal(manifests.schemaVersion, 2)
+
+    const wrongCreds = await attempt('buildah', ['push', '--cert-dir', certs, '--creds', 'dev:nope', image, `docker://${https}/auth/buildah:1`])
+    assert.equal(wrongCreds.ok, false)
+    assert.match(wrongCreds.output, /unauthorized|invalid username\/password/i)
+    await run('buildah', ['push', '--cert-dir', certs, '--creds', 'dev:right-password', image, `docker://${https}/auth/buildah:1`])
+    assert.equal((await fetch(`${server.http}/v2/auth/buildah/manifests/1`)).status, 200)
+
+    // podman search lists what anyone may pull (through the catalog and an anonymous token)
+    const search = await run('podman', ['search', '--tls-verify=false', `${https}/auth`])
+    assert.match(search, new RegExp(`${https}/auth/app`))
+    assert.match(search, new RegExp(`${https}/auth/buildah`))
     assert.equal(await server.stop(), 0)
   })
 
