@@ -63,7 +63,14 @@ export function prefixCovers(prefix: string, repository: string): boolean {
 }
 
 export class AccessRules {
-  constructor(private readonly db: Database.Database) {}
+  private readonly grantsFor
+  private readonly groupsOf
+
+  constructor(private readonly db: Database.Database) {
+    // prepared once: a decision runs on every request of a listener with rules
+    this.grantsFor = db.prepare<[string], Grant>('SELECT who, action, prefix FROM access_grants WHERE action = ?')
+    this.groupsOf = db.prepare<[string], { team: string }>('SELECT team FROM group_members WHERE user = ?')
+  }
 
   grant(who: string, actions: Action[], prefix: string): void {
     this.check(who, prefix)
@@ -90,8 +97,7 @@ export class AccessRules {
       if (identity.kind === 'user' && identity.name === owner) return { allow: true, because: `users/${owner}/ belongs to ${who}` }
     }
     const names = this.namesOf(identity)
-    const grants = this.db
-      .prepare<[string], Grant>('SELECT who, action, prefix FROM access_grants WHERE action = ?')
+    const grants = this.grantsFor
       .all(action)
       .filter((g) => names.has(g.who) && prefixCovers(g.prefix, repository))
     // the most specific prefix is reported (the longest); `*` last
@@ -110,7 +116,7 @@ export class AccessRules {
     names.add('authenticated')
     names.add(identityText(identity))
     if (identity.kind === 'user') {
-      const groups = this.db.prepare<[string], { team: string }>('SELECT team FROM group_members WHERE user = ?').all(identity.name!)
+      const groups = this.groupsOf.all(identity.name!)
       for (const g of groups) names.add(`group:${g.team}`)
     }
     return names

@@ -105,7 +105,9 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   })
 
   await app.register(registryContext, options)
-  const access = { throttle: new LoginThrottle(), ...(options.access ?? { writes: 'open' as const, tls: Boolean(options.https) }) }
+  // the same object the server mutates when settings change: the policy reads it per request
+  const access: AccessOptions = options.access ?? { writes: 'open', tls: Boolean(options.https) }
+  access.throttle ??= new LoginThrottle()
   await app.register(accessPolicy, access)
   if (access.tokenSigner) await app.register(tokenRoutes, access)
   await app.register(baseRoutes)

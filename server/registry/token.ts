@@ -17,7 +17,8 @@ const TOKEN_REALM_CHALLENGE = 'Basic realm="Berth token service", charset="UTF-8
 
 type TokenQuery = { service?: string; scope?: string | string[]; account?: string; offline_token?: string; client_id?: string }
 
-export async function tokenRoutes(app: FastifyInstance, options: AccessOptions & { throttle: LoginThrottle }): Promise<void> {
+export async function tokenRoutes(app: FastifyInstance, options: AccessOptions): Promise<void> {
+  const throttle = options.throttle ?? new LoginThrottle()
   const signer = () => options.tokenSigner!()
 
   /** What `identity` may have of each asked scope. */
@@ -59,7 +60,7 @@ export async function tokenRoutes(app: FastifyInstance, options: AccessOptions &
     const basic = basicCredentials(request.headers.authorization)
     let identity: Identity = ANONYMOUS
     if (basic && (basic.name !== '' || basic.password !== '')) {
-      identity = await signIn(options, options.throttle, basic.name, basic.password, request.ip)
+      identity = await signIn(options, throttle, basic.name, basic.password, request.ip)
       if (identity.kind === 'anonymous') throw refusal('wrong user name or password')
     }
     const scopes = query.scope === undefined ? [] : Array.isArray(query.scope) ? query.scope : [query.scope]
@@ -84,7 +85,7 @@ export async function tokenRoutes(app: FastifyInstance, options: AccessOptions &
     let offline = false
     switch (form.get('grant_type')) {
       case 'password': {
-        identity = await signIn(options, options.throttle, form.get('username') ?? '', form.get('password') ?? '', request.ip)
+        identity = await signIn(options, throttle, form.get('username') ?? '', form.get('password') ?? '', request.ip)
         if (identity.kind === 'anonymous') throw refusal('wrong user name or password')
         offline = form.get('access_type') === 'offline'
         break
