@@ -159,5 +159,17 @@ describe('mTLS listener', () => {
     assert.match(error.message, /client certificate revoked/)
     const push = await tlsRequest({ url: pushUrl(server.urls.mtls, 'mtls/app'), method: 'POST', ca: caOf(server), body: blob, ...withBundle(bundle) })
     assert.equal(push.status, 403)
+    // and Activity explains it
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const gui = new URL(server.urls.gui)
+    const activity = await fetch(`${gui.origin}/api/activity:recent`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gui.searchParams.get('token')}`, 'content-type': 'application/json' },
+      body: '{}',
+    })
+    const events = ((await activity.json()) as { result: { detail: string | null; failure?: { fix: string } }[] }).result
+    const revoked = events.find((e) => e.detail?.startsWith('revoked:'))
+    assert.ok(revoked, JSON.stringify(events))
+    assert.match(revoked.failure!.fix, /new client certificate/)
   })
 })
