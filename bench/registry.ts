@@ -215,7 +215,7 @@ async function main(): Promise<void> {
     }
     log(`token protocol: small-object pulls over TLS with Bearer tokens vs an open listener, ${sizes.rounds} rounds`)
     const overheads = []
-    for (let round = 0; round < sizes.rounds; round++) overheads.push(await tokenOverhead(sizes.small, SMALL_BLOB, IN_FLIGHT))
+    for (let round = 0; round < sizes.rounds; round++) overheads.push(await tokenOverhead(sizes.small, SMALL_BLOB, IN_FLIGHT, round))
     tokens = {
       manifestPull: { open: median(overheads.map((o) => o.open.manifestPull)), token: median(overheads.map((o) => o.token.manifestPull)) },
       blobPull: { open: median(overheads.map((o) => o.open.blobPull)), token: median(overheads.map((o) => o.token.blobPull)) },

@@ -12,7 +12,8 @@ export interface TokenOverhead {
   token: { manifestPull: number; blobPull: number }
 }
 
-export async function tokenOverhead(count: number, size: number, inFlight: number): Promise<TokenOverhead> {
+/** `round` alternates which listener goes first (the client warms up on the first). */
+export async function tokenOverhead(count: number, size: number, inFlight: number, round = 0): Promise<TokenOverhead> {
   const dirs = [mkdtempSync(join(tmpdir(), 'berth-bench-open-')), mkdtempSync(join(tmpdir(), 'berth-bench-token-'))]
   const open = await startBerth(dirs[0], ['--https-write', 'open'])
   const users = await startBerth(dirs[1], ['--https-write', 'users'])
@@ -28,9 +29,12 @@ export async function tokenOverhead(count: number, size: number, inFlight: numbe
       return pullSmall(tls, 'tok/app', seeded.objects!, inFlight, headers)
     }
     const token = await anonymousToken(users.https, users.caPem)
+    if (round % 2) {
+      const withTokens = await measure(users, { Authorization: `Bearer ${token}` })
+      return { token: withTokens, open: await measure(open, {}) }
+    }
     const withoutTokens = await measure(open, {})
-    const withTokens = await measure(users, { Authorization: `Bearer ${token}` })
-    return { open: withoutTokens, token: withTokens }
+    return { open: withoutTokens, token: await measure(users, { Authorization: `Bearer ${token}` }) }
   } finally {
     clients.forEach((c) => c.close())
     await Promise.all([open.stop(), users.stop()])
