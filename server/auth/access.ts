@@ -112,7 +112,7 @@ export const accessPolicy = fp(async (app: FastifyInstance, options: AccessOptio
         signedIn = true
       } else if (bearer && tokenMode) {
         try {
-          const verified = options.tokenSigner!().verify(bearer)
+          const verified = await options.tokenSigner!().verify(bearer)
           identity = subjectIdentity(verified.sub)
           claims = verified.access
           signedIn = identity.kind !== 'anonymous'

@@ -2,10 +2,12 @@
 // dir (DATA_DIR/pki/token-signing.key, 0600), carrying distribution's `access` claims; refresh
 // tokens for `docker login`'s offline flow; and robot tokens, named secrets for CI jobs.
 //
-// Verification trusts nothing in a token but its signature by this data dir's key: the header
-// must say ES256 (no `none`, no HS256 keyed with the public key), and the issuer, audience,
-// expiry and not-before are checked with a 30 s leeway.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto'
+// Signing and verification are jose's (a well-kept JOSE library with no dependencies).
+// Verification trusts nothing in a token but its signature by this data dir's key: only ES256
+// is accepted (no `none`, no HS256 keyed with the public key), and the issuer, audience, expiry
+// and not-before are checked with a 30 s leeway.
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type Database from 'better-sqlite3'
@@ -41,8 +43,6 @@ export interface TokenClaims {
 
 export class TokenError extends Error {}
 
-const base64url = (data: Buffer | string) => Buffer.from(data).toString('base64url')
-
 /** Verified tokens, so a client's every request is not an ECDSA verification. */
 const VERIFIED_CACHE = 1000
 
@@ -73,61 +73,58 @@ export class TokenSigner {
     return createHash('sha256').update(this.publicKey.export({ type: 'spki', format: 'der' })).digest('base64url').slice(0, 16)
   }
 
-  issue(subject: string, access: AccessClaim[], options: { use?: 'access' | 'refresh'; pwf?: string } = {}): { token: string; expiresIn: number; issuedAt: string } {
+  async issue(subject: string, access: AccessClaim[], options: { use?: 'access' | 'refresh'; pwf?: string } = {}): Promise<{ token: string; expiresIn: number; issuedAt: string }> {
     const use = options.use ?? 'access'
     const now = Math.floor(Date.now() / 1000)
     const expiresIn = use === 'access' ? ACCESS_TOKEN_SECONDS : REFRESH_TOKEN_SECONDS
-    const claims: TokenClaims = {
-      iss: ISSUER,
-      sub: subject,
-      aud: TOKEN_SERVICE,
-      exp: now + expiresIn,
-      nbf: now - LEEWAY_SECONDS,
-      iat: now,
-      jti: randomBytes(12).toString('base64url'),
-      access,
-      use,
-      ...(options.pwf ? { pwf: options.pwf } : {}),
-    }
-    const header = { alg: 'ES256', typ: 'JWT', kid: this.keyId }
-    const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`
-    const signature = sign('sha256', Buffer.from(signingInput), { key: this.privateKey, dsaEncoding: 'ieee-p1363' })
-    return { token: `${signingInput}.${signature.toString('base64url')}`, expiresIn, issuedAt: new Date(now * 1000).toISOString() }
+    const token = await new SignJWT({ access, use, ...(options.pwf ? { pwf: options.pwf } : {}) })
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: this.keyId })
+      .setIssuer(ISSUER)
+      .setSubject(subject)
+      .setAudience(TOKEN_SERVICE)
+      .setIssuedAt(now)
+      .setNotBefore(now - LEEWAY_SECONDS)
+      .setExpirationTime(now + expiresIn)
+      .setJti(randomBytes(12).toString('base64url'))
+      .sign(this.privateKey)
+    return { token, expiresIn, issuedAt: new Date(now * 1000).toISOString() }
   }
 
   /** The claims of a token this data dir signed, still valid, meant for `use`; else TokenError. */
-  verify(token: string, use: 'access' | 'refresh' = 'access'): TokenClaims {
+  async verify(token: string, use: 'access' | 'refresh' = 'access'): Promise<TokenClaims> {
     const known = this.verified.get(token)
     if (known && known.use === use && known.exp + LEEWAY_SECONDS >= Math.floor(Date.now() / 1000)) return known
-    const claims = this.verifyAnew(token, use)
+    const claims = await this.verifyAnew(token, use)
     if (this.verified.size >= VERIFIED_CACHE) this.verified.clear()
     this.verified.set(token, claims)
     return claims
   }
 
-  private verifyAnew(token: string, use: 'access' | 'refresh'): TokenClaims {
-    const parts = token.split('.')
-    if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) throw new TokenError('malformed token')
-    let header: { alg?: unknown; typ?: unknown }
-    let claims: TokenClaims
+  private async verifyAnew(token: string, use: 'access' | 'refresh'): Promise<TokenClaims> {
+    let payload: Record<string, unknown>
     try {
-      header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'))
-      claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'))
-    } catch {
-      throw new TokenError('malformed token')
+      ;({ payload } = await jwtVerify(token, this.publicKey, { algorithms: ['ES256'], issuer: ISSUER, audience: TOKEN_SERVICE, clockTolerance: LEEWAY_SECONDS }))
+    } catch (error) {
+      throw new TokenError(tokenProblem(error))
     }
-    if (header.alg !== 'ES256') throw new TokenError(`tokens are signed with ES256, not ${JSON.stringify(header.alg)}`)
-    const signature = Buffer.from(parts[2], 'base64url')
-    const valid = signature.length === 64 && verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), { key: this.publicKey, dsaEncoding: 'ieee-p1363' }, signature)
-    if (!valid) throw new TokenError('the token was not signed by this registry')
-    const now = Math.floor(Date.now() / 1000)
-    if (claims.iss !== ISSUER || claims.aud !== TOKEN_SERVICE) throw new TokenError('the token is for another service')
-    if (typeof claims.exp !== 'number' || claims.exp + LEEWAY_SECONDS < now) throw new TokenError('the token has expired')
-    if (typeof claims.nbf !== 'number' || claims.nbf - LEEWAY_SECONDS > now) throw new TokenError('the token is not valid yet')
+    const claims = payload as unknown as TokenClaims
     if (claims.use !== use) throw new TokenError(`this is not an ${use} token`)
-    if (typeof claims.sub !== 'string' || !Array.isArray(claims.access)) throw new TokenError('malformed token claims')
+    if (typeof claims.sub !== 'string' || !Array.isArray(claims.access) || typeof claims.exp !== 'number') throw new TokenError('malformed token claims')
     return claims
   }
+}
+
+/** jose's failure in words a client log can show. */
+function tokenProblem(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'the token has expired'
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return 'the token is not valid yet'
+    if (error.claim === 'aud' || error.claim === 'iss') return 'the token is for another service'
+    return `the token's ${error.claim} claim is invalid`
+  }
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'tokens are signed with ES256'
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'the token was not signed by this registry'
+  return 'malformed token'
 }
 
 /** Whether an access claim list allows `action` on `repository`. */

@@ -64,8 +64,8 @@ export async function tokenRoutes(app: FastifyInstance, options: AccessOptions):
       if (identity.kind === 'anonymous') throw refusal('wrong user name or password')
     }
     const scopes = query.scope === undefined ? [] : Array.isArray(query.scope) ? query.scope : [query.scope]
-    const issued = signer().issue(identityText(identity), grantFor(identity, scopes))
-    const refresh = query.offline_token === 'true' && identity.kind === 'user' ? signer().issue(identityText(identity), [], { use: 'refresh', pwf: options.users?.passwordFingerprint(identity.name!) }) : undefined
+    const issued = await signer().issue(identityText(identity), grantFor(identity, scopes))
+    const refresh = query.offline_token === 'true' && identity.kind === 'user' ? await signer().issue(identityText(identity), [], { use: 'refresh', pwf: options.users?.passwordFingerprint(identity.name!) }) : undefined
     return reply.header('Cache-Control', 'no-store').send({
       token: issued.token,
       access_token: issued.token,
@@ -92,7 +92,7 @@ export async function tokenRoutes(app: FastifyInstance, options: AccessOptions):
       }
       case 'refresh_token': {
         try {
-          const claims = signer().verify(form.get('refresh_token') ?? '', 'refresh')
+          const claims = await signer().verify(form.get('refresh_token') ?? '', 'refresh')
           identity = subjectIdentity(claims.sub)
           // a removed user, or a changed password, ends the refresh tokens issued before
           if (identity.kind !== 'user' || claims.pwf !== options.users?.passwordFingerprint(identity.name!)) throw new TokenError('the refresh token is no longer valid: log in again')
@@ -106,8 +106,8 @@ export async function tokenRoutes(app: FastifyInstance, options: AccessOptions):
         throw new OciError('BAD_REQUEST', 'grant_type must be password or refresh_token')
     }
     const scopes = form.getAll('scope')
-    const issued = signer().issue(identityText(identity), grantFor(identity, scopes))
-    const refresh = offline && identity.kind === 'user' ? signer().issue(identityText(identity), [], { use: 'refresh', pwf: options.users?.passwordFingerprint(identity.name!) }) : undefined
+    const issued = await signer().issue(identityText(identity), grantFor(identity, scopes))
+    const refresh = offline && identity.kind === 'user' ? await signer().issue(identityText(identity), [], { use: 'refresh', pwf: options.users?.passwordFingerprint(identity.name!) }) : undefined
     return reply.header('Cache-Control', 'no-store').send({
       access_token: issued.token,
       token: issued.token,

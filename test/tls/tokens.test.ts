@@ -85,7 +85,7 @@ describe('token authentication', () => {
     assert.equal((await push('apps/web', bearer(es256(claims)))).status, 201, 'a well-formed token of this data dir works')
 
     const other = await createBerth({ dataDir: tempDir(), http: null, mtls: null, https: null })
-    const foreign = other.core.tokenSigner().issue('user:alice', claims.access).token
+    const foreign = (await other.core.tokenSigner().issue('user:alice', claims.access)).token
     await other.close()
     const valid = es256(claims)
     const [header, payload, signature] = valid.split('.')
