@@ -6,6 +6,7 @@ import { networkInterfaces } from 'node:os'
 import { canonicalName } from './tls/certificates'
 import { isOperation, operations, type ListenerInfo } from './admin/operations'
 import type { AccessOptions, AuthMode } from './auth/access'
+import type { LoginThrottle } from './auth/throttle'
 import { formatAuthority, isLoopbackHost, type ListenAddress } from './config'
 import { closeControl, listenControl } from './control'
 import { parseGcSchedule, startGcSchedule } from './gc/schedule'
@@ -38,6 +39,8 @@ export interface BerthOptions {
   httpsWrite?: HttpsWriteChoice
   /** how users sign in where they must: token (default; the registry token protocol) or basic */
   auth?: AuthMode
+  /** slows down password guessing (a test may shorten its waits) */
+  loginThrottle?: LoginThrottle
   /** TLS registry that requires a client certificate from Berth's client CA; null turns it off */
   mtls?: ListenAddress | null
   /** extra names and addresses for the server certificate */
@@ -163,7 +166,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     if (https) {
       const writes = resolveHttpsWrite(options.httpsWrite ?? 'auto', https.host)
       // one object the access policy reads on every request, so a settings change applies at once
-      httpsAccess = { writes, auth: options.auth ?? 'token', tls: true, users, rules: core.rules, robots: core.robots, tokenSigner: core.tokenSigner }
+      httpsAccess = { writes, auth: options.auth ?? 'token', tls: true, users, rules: core.rules, robots: core.robots, tokenSigner: core.tokenSigner, throttle: options.loginThrottle }
       const app = await buildRegistryApp({ store, policy, https: tls(), access: httpsAccess, onStorageFailure, hostNames: namesOf(https) })
       apps.push(app)
       secured.push({ app, context: () => tls() })

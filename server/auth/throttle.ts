@@ -12,6 +12,8 @@ const MAX_KEYS = 10_000
 export class LoginThrottle {
   private readonly failures = new Map<string, { count: number; since: number }>()
 
+  constructor(private readonly maxDelayMs = MAX_DELAY_MS) {}
+
   /** Throws 429 TOOMANYREQUESTS while this pair is locked out. */
   refuseIfLocked(key: string): void {
     const entry = this.current(key)
@@ -28,7 +30,7 @@ export class LoginThrottle {
     entry.count++
     if (this.failures.size >= MAX_KEYS) this.failures.clear()
     this.failures.set(key, entry)
-    const delay = Math.min(MAX_DELAY_MS, 100 * 2 ** (entry.count - 1))
+    const delay = Math.min(this.maxDelayMs, 100 * 2 ** (entry.count - 1))
     await new Promise((resolve) => setTimeout(resolve, delay))
   }
 

@@ -6,6 +6,7 @@ import { createHmac, createPrivateKey, createPublicKey, sign } from 'node:crypto
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { LoginThrottle } from '../../server/auth/throttle'
 import { createBerth, type Berth } from '../../server/berth'
 import { randomBlob, sha256, tempDir } from '../helpers/fixtures'
 import { basic, tlsRequest, type TlsResponse } from '../helpers/tls-client'
@@ -33,7 +34,8 @@ describe('token authentication', () => {
 
   before(async () => {
     dataDir = tempDir()
-    berth = await createBerth({ dataDir, http: null, mtls: null, https: { host: '127.0.0.1', port: 0 }, httpsWrite: 'users' })
+    // the same throttle as in use, with waits capped at 1 s instead of 5 so the test is short
+    berth = await createBerth({ dataDir, http: null, mtls: null, https: { host: '127.0.0.1', port: 0 }, httpsWrite: 'users', loginThrottle: new LoginThrottle(1000) })
     https = berth.listeners.find((l) => l.kind === 'https')!.url
     ca = (await berth.core.pki()).ca.certPem
     berth.core.users.add('alice', 's3cret')
