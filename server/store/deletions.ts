@@ -113,9 +113,10 @@ export class Deletions {
       if (!row) throw new UndoError(id === undefined ? 'there is nothing to undo' : `no deletion ${id}`)
       if (row.undoneAt !== null) throw new UndoError(`deletion ${row.id} was already undone`)
       const snapshot = JSON.parse(row.snapshot) as Snapshot
+      // >=: a GC finishing in the same millisecond as the delete still removed it
       const lastGc = this.db.prepare<[], { finished_at: number | null }>('SELECT max(finished_at) AS finished_at FROM gc_runs WHERE dry_run = 0').get()?.finished_at
       const tooLate = (what: string) =>
-        new UndoError(`too late to undo: ${what}${lastGc && lastGc > row.at ? ` (garbage collection on ${new Date(lastGc).toISOString()} removed it)` : ''}`)
+        new UndoError(`too late to undo: ${what}${lastGc && lastGc >= row.at ? ` (garbage collection on ${new Date(lastGc).toISOString()} removed it)` : ''}`)
 
       const repositoryId = this.repositories.ensure(row.repository)
       if (snapshot.tag) {
