@@ -1,5 +1,8 @@
 // The window: navigation on the left, the current page on the right.
+import { useState } from 'react'
+import { focusHeading } from './components'
 import { LiveProvider } from './live'
+import { UndoBanner, UndoProvider } from './undo'
 import { href, useRoute, type Route } from './router'
 import { useTheme, type Theme } from './theme'
 import { AccessPage } from './pages/Access'
@@ -25,38 +28,60 @@ const NAV: { route: Route; label: string; matches: Route['page'][] }[] = [
 export function App() {
   const route = useRoute()
   const [theme, setTheme] = useTheme()
+  const [collapsed, setCollapsed] = useState(() => localStorage.getItem('berth.sidebar') === 'collapsed')
+  const toggle = () => {
+    localStorage.setItem('berth.sidebar', collapsed ? 'open' : 'collapsed')
+    setCollapsed(!collapsed)
+  }
   return (
     <LiveProvider>
-      <div className="app">
-        <nav className="sidebar" aria-label="Main">
-          <a className="brand" href="#/">
-            <span className="brand-mark" aria-hidden="true">
-              ⚓
-            </span>
-            Berth
-          </a>
-          <ul>
-            {NAV.map((item) => (
-              <li key={item.label}>
-                <a href={href(item.route)} aria-current={item.matches.includes(route.page) ? 'page' : undefined}>
-                  {item.label}
-                </a>
-              </li>
-            ))}
-          </ul>
-          <label className="theme-picker">
-            Theme
-            <select value={theme} onChange={(e) => setTheme(e.target.value as Theme)}>
-              <option value="system">System</option>
-              <option value="light">Light</option>
-              <option value="dark">Dark</option>
-            </select>
-          </label>
-        </nav>
-        <main className="content">
-          <CurrentPage route={route} />
-        </main>
-      </div>
+      <UndoProvider>
+        {/* a hash link would change the route: the skip link moves focus instead */}
+        <a
+          className="skip-link"
+          href="#/"
+          onClick={(e) => {
+            e.preventDefault()
+            focusHeading()
+          }}
+        >
+          Skip to content
+        </a>
+        <div className={`app${collapsed ? ' collapsed' : ''}`}>
+          <button type="button" className="sidebar-toggle small" onClick={toggle} aria-expanded={!collapsed} aria-controls="sidebar">
+            {collapsed ? 'Menu' : 'Hide menu'}
+          </button>
+          <nav className="sidebar" id="sidebar" aria-label="Main" hidden={collapsed}>
+            <a className="brand" href="#/">
+              <span className="brand-mark" aria-hidden="true">
+                ⚓
+              </span>
+              Berth
+            </a>
+            <ul>
+              {NAV.map((item) => (
+                <li key={item.label}>
+                  <a href={href(item.route)} aria-current={item.matches.includes(route.page) ? 'page' : undefined}>
+                    {item.label}
+                  </a>
+                </li>
+              ))}
+            </ul>
+            <label className="theme-picker">
+              Theme
+              <select value={theme} onChange={(e) => setTheme(e.target.value as Theme)}>
+                <option value="system">System</option>
+                <option value="light">Light</option>
+                <option value="dark">Dark</option>
+              </select>
+            </label>
+          </nav>
+          <main className="content">
+            <UndoBanner />
+            <CurrentPage route={route} />
+          </main>
+        </div>
+      </UndoProvider>
     </LiveProvider>
   )
 }
@@ -68,7 +93,7 @@ function CurrentPage({ route }: { route: Route }) {
     case 'repositories':
       return <RepositoriesPage />
     case 'repository':
-      return <RepositoryPage key={route.name} name={route.name} />
+      return <RepositoryPage key={`${route.name}/${route.filter ?? ''}`} name={route.name} initialFilter={route.filter} />
     case 'manifest':
       return <ManifestPage key={`${route.repository}@${route.digest}`} repository={route.repository} digest={route.digest} />
     case 'gc':

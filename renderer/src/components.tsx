@@ -1,7 +1,12 @@
 // Small pieces every page uses: copyable commands, dialogs, notices, progress, empty states.
 import { useEffect, useRef, useState, type ReactNode } from 'react'
 
-export function Page({ title, actions, children }: { title: ReactNode; actions?: ReactNode; children: ReactNode }) {
+/** A page: its heading names the window too (`documentTitle` when the heading is not plain text). */
+export function Page({ title, documentTitle, actions, children }: { title: ReactNode; documentTitle?: string; actions?: ReactNode; children: ReactNode }) {
+  const name = documentTitle ?? (typeof title === 'string' ? title : undefined)
+  useEffect(() => {
+    document.title = name ? `${name} · Berth` : 'Berth'
+  }, [name])
   return (
     <section className="page" aria-labelledby="page-title">
       <header className="page-header">
@@ -115,13 +120,25 @@ export function Badge({ children, kind = 'neutral', title }: { children: ReactNo
   )
 }
 
-/** A modal dialog: focus moves in, Escape cancels. */
+/**
+ * A modal dialog: focus moves in, Escape cancels, and focus goes back where it was when it
+ * closes (or to the page heading when that control is gone, as after a delete).
+ */
 export function Dialog({ title, children, onClose, actions }: { title: string; children: ReactNode; onClose: () => void; actions: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null)
   useEffect(() => {
     const dialog = ref.current
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null
     if (dialog && !dialog.open) dialog.showModal()
-    return () => dialog?.close()
+    return () => {
+      dialog?.close()
+      // after React commits the change the dialog caused (a deleted row is gone by then)
+      window.setTimeout(() => {
+        if (document.activeElement && document.activeElement !== document.body) return
+        if (opener?.isConnected) opener.focus()
+        else focusHeading()
+      })
+    }
   }, [])
   return (
     <dialog ref={ref} className="dialog" aria-labelledby="dialog-title" onCancel={(e) => (e.preventDefault(), onClose())}>
@@ -158,4 +175,12 @@ export function download(filename: string, base64: string, type = 'application/g
   link.click()
   link.remove()
   window.setTimeout(() => URL.revokeObjectURL(url), 10_000)
+}
+
+/** Moves focus to the current page's heading (skip link, lost focus). */
+export function focusHeading(): void {
+  const heading = document.getElementById('page-title')
+  if (!heading) return
+  heading.tabIndex = -1
+  heading.focus()
 }

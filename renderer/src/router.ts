@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react'
 export type Route =
   | { page: 'overview' }
   | { page: 'repositories' }
-  | { page: 'repository'; name: string }
+  | { page: 'repository'; name: string; filter?: string }
   | { page: 'manifest'; repository: string; digest: string }
   | { page: 'gc' }
   | { page: 'trust' }
@@ -15,6 +15,7 @@ export type Route =
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent)
   if (parts[0] === 'repositories' && parts.length === 4 && parts[2] === 'manifests') return { page: 'manifest', repository: parts[1], digest: parts[3] }
+  if (parts[0] === 'repositories' && parts.length === 4 && parts[2] === 'tags') return { page: 'repository', name: parts[1], filter: parts[3] }
   if (parts[0] === 'repositories' && parts.length === 2) return { page: 'repository', name: parts[1] }
   if (parts[0] === 'repositories') return { page: 'repositories' }
   if (parts[0] === 'gc' || parts[0] === 'trust' || parts[0] === 'access' || parts[0] === 'settings' || parts[0] === 'activity') return { page: parts[0] }
@@ -26,7 +27,7 @@ export function href(route: Route): string {
     case 'overview':
       return '#/'
     case 'repository':
-      return `#/repositories/${encodeURIComponent(route.name)}`
+      return `#/repositories/${encodeURIComponent(route.name)}${route.filter ? `/tags/${encodeURIComponent(route.filter)}` : ''}`
     case 'manifest':
       return `#/repositories/${encodeURIComponent(route.repository)}/manifests/${encodeURIComponent(route.digest)}`
     default:

@@ -85,7 +85,8 @@ export interface ManifestSummary {
   pushedAt: number
   pushedBy: string | null
   signed: boolean
-  tags: string[]
+  /** how many tags name it */
+  tagCount: number
 }
 
 export interface TagView extends ManifestSummary {
@@ -93,12 +94,31 @@ export interface TagView extends ManifestSummary {
   updatedAt: number
 }
 
+export type TagSort = 'newest' | 'name' | 'semver'
+
+/** How one client pulls from Berth: `{ref}` stands for `NAME:TAG` or `NAME@DIGEST`, `{file}` for a file name. */
+export interface PullOption {
+  client: 'docker' | 'podman' | 'skopeo'
+  template: string
+  /** why this endpoint (and flag) was chosen */
+  note: string
+}
+
+/** One page of a repository's tags (filtered and sorted), and its newest untagged manifests. */
 export interface RepositoryView {
   name: string
+  /** every tag in the repository */
+  tagCount: number
+  /** the tags the filter matches */
+  matching: number
+  offset: number
+  limit: number
   tags: TagView[]
-  /** manifests no tag names (and not children or referrers of another manifest) */
+  /** manifests no tag names (and not children or referrers of another manifest), newest first */
   untagged: ManifestSummary[]
-  pullAddress: string | null
+  untaggedCount: number
+  /** one command per client, for the endpoint that works with the trust installed now */
+  pull: PullOption[]
 }
 
 export interface ImageConfigView {
@@ -126,6 +146,17 @@ export interface LayerView {
   sharedWith: number
 }
 
+/** A layer's tar entries (at most 5000 listed; the totals count all). */
+export interface LayerFilesView {
+  entries: { path: string; size: number; type: 'file' | 'dir' | 'symlink' | 'hardlink' | 'other'; linkTarget?: string }[]
+  totalEntries: number
+  /** bytes of the files once unpacked */
+  totalBytes: number
+  truncated: boolean
+  /** entries that delete a file of a lower layer */
+  whiteouts: number
+}
+
 export interface HistoryView {
   created: string | null
   createdBy: string | null
@@ -139,6 +170,8 @@ export interface ChildView {
   size: number
   platform: string | null
   stored: boolean
+  /** what pulling this platform downloads (manifest, config, layers); null when not stored */
+  imageSize: number | null
 }
 
 export interface ReferrerView {
@@ -150,6 +183,10 @@ export interface ReferrerView {
 }
 
 export interface ManifestView extends ManifestSummary {
+  tags: string[]
+  pull: PullOption[]
+  /** indexes in this repository that list this manifest as a platform */
+  parents: { digest: string; tags: string[] }[]
   repository: string
   subject: string | null
   annotations: Record<string, string>
@@ -165,7 +202,7 @@ export interface ManifestView extends ManifestSummary {
 export interface DeletionView {
   id: number
   at: number
-  kind: 'tag' | 'manifest' | 'repository'
+  kind: 'tag' | 'manifest' | 'repository' | 'selection'
   repository: string
   reference: string | null
   undoneAt: number | null
@@ -313,14 +350,16 @@ type None = Record<string, never>
 export interface AdminContract {
   'overview:get': { args: None; result: Overview }
   'repositories:list': { args: None; result: RepositorySummary[] }
-  'repository:get': { args: { name: string }; result: RepositoryView }
+  'repository:get': { args: { name: string; filter?: string; sort?: TagSort; offset?: number; limit?: number }; result: RepositoryView }
   'repository:delete': { args: { name: string }; result: DeletionView }
   'manifest:get': { args: { repository: string; digest: string }; result: ManifestView }
+  'layer:files': { args: { repository: string; digest: string }; result: LayerFilesView }
   'manifest:delete': { args: { repository: string; digest: string }; result: DeletionView }
-  'tag:add': { args: { repository: string; digest: string; tag: string }; result: { tag: string } }
+  'tag:add': { args: { repository: string; digest: string; tag: string; move?: boolean }; result: { tag: string } }
   'tag:delete': { args: { repository: string; tag: string }; result: DeletionView }
   /** what a garbage collection would free after the delete, without deleting */
-  'delete:preview': { args: { repository: string; tag?: string; digest?: string }; result: { plain: GcCountsView; untagged: GcCountsView } }
+  'selection:delete': { args: { repository: string; tags: string[]; digests: string[] }; result: DeletionView }
+  'delete:preview': { args: { repository: string; tag?: string; digest?: string; selection?: { tags: string[]; digests: string[] } }; result: { plain: GcCountsView; untagged: GcCountsView } }
   'deletions:list': { args: None; result: DeletionView[] }
   'deletions:undo': { args: { id: number }; result: DeletionView }
   'gc:preview': { args: { untagged: boolean }; result: GcPreviewView }
@@ -381,8 +420,10 @@ export const CHANNELS: Channel[] = [
   'repository:delete',
   'manifest:get',
   'manifest:delete',
+  'layer:files',
   'tag:add',
   'tag:delete',
+  'selection:delete',
   'delete:preview',
   'deletions:list',
   'deletions:undo',

@@ -7,14 +7,16 @@ import type { Berth } from '../berth'
 import { formatAuthority, isLoopbackHost } from '../config'
 import { parseDigest, parseManifestReference } from '../store/references'
 import { certificateInfo } from '../tls/certificates'
+import type { RegistryEvent } from '../store/events'
 import { activityView } from './activity'
 import { certsDirBundle } from './bundle'
 import { decide, parseActions, parseIdentity } from '../auth/rules'
 import { parseRobotScope } from '../auth/tokens'
-import type { AccessView, AdminContract, ArgsOf, Channel, EndpointView, ResultOf, SettingsView } from './contract'
+import type { AccessView, AdminContract, ArgsOf, Channel, EndpointView, PullOption, ResultOf, SettingsView } from './contract'
 import { LiveHub } from './live'
 import { applyDelete, deleteReference, undoDeletion, type DeleteTarget } from './operations'
 import { StoreQueries } from './queries'
+import { layerFiles } from './layer-files'
 import { TrustView } from './trust-view'
 
 export type AdminHandlers = { [C in Channel]: (args: ArgsOf<C>) => Promise<ResultOf<C>> }
@@ -43,9 +45,30 @@ export function createAdminService(berth: Berth): AdminService {
         const writes = l.kind === 'mtls' ? 'client-certificate' : l.kind === 'https' ? (berth.settings().httpsWriteInForce ?? 'off') : 'open'
         return { kind: l.kind, url: l.url, address, writes, commands: endpointCommands(l.kind, address, writes) }
       })
-  const pullAddress = () => {
-    const preferred = ['https', 'mtls', 'http'].map((kind) => berth.listeners.find((l) => l.kind === kind)).find(Boolean)
-    return preferred ? clientAddress(preferred.host, preferred.port) : null
+  const pullOptions = async (): Promise<PullOption[]> => {
+    const https = berth.listeners.find((l) => l.kind === 'https')
+    const http = berth.listeners.find((l) => l.kind === 'http')
+    const options: PullOption[] = []
+    const tls = https ? clientAddress(https.host, https.port) : null
+    const plain = http ? clientAddress(http.host, http.port) : null
+    // docker pulls from a loopback registry without verifying it (it treats 127.0.0.0/8 as insecure)
+    const dockerAddress = tls ?? plain
+    if (dockerAddress) options.push({ client: 'docker', template: `docker pull ${dockerAddress}/{ref}`, note: tls ? 'the TLS endpoint' : 'the plain-HTTP endpoint' })
+    // podman and skopeo verify TLS even on loopback: the TLS endpoint once they trust Berth's CA
+    const matrix = tls ? await trust.matrix() : null
+    const trusted = Boolean(
+      matrix?.cells.some((c) => ['podman', 'podman-rootless', 'system'].includes(c.target) && c.state === 'installed' && (c.endpoint === '*' || c.endpoint === tls)),
+    )
+    const [address, insecure, note] = tls && trusted
+      ? [tls, false, 'the TLS endpoint (trust for podman is installed)']
+      : plain
+        ? [plain, true, 'the plain-HTTP endpoint: install trust for podman to use TLS']
+        : [tls, true, 'without verifying TLS: install trust for podman to verify it']
+    if (address) {
+      options.push({ client: 'podman', template: `podman pull${insecure ? ' --tls-verify=false' : ''} ${address}/{ref}`, note })
+      options.push({ client: 'skopeo', template: `skopeo copy${insecure ? ' --src-tls-verify=false' : ''} docker://${address}/{ref} oci-archive:{file}`, note })
+    }
+    return options
   }
   const deletePreview = (target: DeleteTarget) => {
     const change = () => void applyDelete(store, target)
@@ -69,6 +92,15 @@ export function createAdminService(berth: Berth): AdminService {
   const accessView = (): AccessView => ({ grants: core.rules.list(), groups: core.groups.list(), tokens: core.robots.list(), users: users() })
   const accessChanged = () => (live.publish({ type: 'changed', area: 'access' }), accessView())
 
+  // a delete's line says what it is now: still undoable, undone, or made permanent by a GC
+  const activity = (event: RegistryEvent) => {
+    const view = activityView(event)
+    const id = view.kind === 'delete' ? /^deletion (\d+)/.exec(view.detail ?? '')?.[1] : undefined
+    const state = id ? store.deletions.stateOf(Number(id)) : undefined
+    if (state) view.detail = `deletion ${id} (${state === 'permanent' ? 'permanent: a garbage collection removed it' : state})`
+    return view
+  }
+
   const handlers: AdminHandlers = {
     'overview:get': async () => {
       let free: number | null = null
@@ -85,34 +117,38 @@ export function createAdminService(berth: Berth): AdminService {
         trust: await trust.summary(),
         storage: { ...queries.storage(), free },
         counts: queries.counts(),
-        recent: store.events.recent(RECENT_ON_OVERVIEW).map(activityView),
+        recent: store.events.recent(RECENT_ON_OVERVIEW).map(activity),
       }
     },
     'repositories:list': async () => queries.repositories(),
-    'repository:get': async ({ name }) => {
-      const view = queries.repository(name, pullAddress())
+    'repository:get': async ({ name, ...page }) => {
+      const view = queries.repository(name, await pullOptions(), page)
       if (!view) throw new Error(`repository ${name} is not in the registry`)
       return view
     },
     'repository:delete': async ({ name }) => deleteReference(store, { repository: name }),
     'manifest:get': async ({ repository, digest }) => {
-      const view = queries.manifest(repository, digest)
+      const view = queries.manifest(repository, digest, await pullOptions())
       if (!view) throw new Error(`manifest ${digest} is not in ${repository}`)
       return view
     },
+    'layer:files': async ({ repository, digest }) => layerFiles(store, repository, digest),
     'manifest:delete': async ({ repository, digest }) => deleteReference(store, { repository, digest }),
-    'tag:add': async ({ repository, digest, tag }) => {
+    'tag:add': async ({ repository, digest, tag, move }) => {
       const ref = parseManifestReference(tag)
       if (!ref || ref.kind !== 'tag') throw new Error(`${JSON.stringify(tag)} is not a valid tag (letters, digits, _ . -; at most 128; not starting with . or -)`)
       const parsed = parseDigest(digest)
       if (!parsed) throw new Error(`${JSON.stringify(digest)} is not a digest`)
       const manifest = store.manifests.get(repository, { kind: 'digest', digest: parsed })
       if (!manifest) throw new Error(`manifest ${digest} is not in ${repository}`)
+      const current = store.manifests.get(repository, ref)
+      if (current && current.digest !== digest && !move) throw new Error(`${repository}:${tag} already names ${current.digest}: choose Move tag to point it here instead`)
       store.manifests.put(repository, ref, manifest.content, manifest.mediaType, 'berth gui')
       store.events.record({ kind: 'tag', repository, reference: tag, digest, detail: `tagged ${digest} as ${tag}` })
       return { tag }
     },
     'tag:delete': async ({ repository, tag }) => deleteReference(store, { repository, tag }),
+    'selection:delete': async ({ repository, tags, digests }) => deleteReference(store, { repository, selection: { tags, digests } }),
     'delete:preview': async (target) => deletePreview(target),
     'deletions:list': async () => store.deletions.list(),
     'deletions:undo': async ({ id }) => undoDeletion(store, id),
@@ -215,7 +251,7 @@ export function createAdminService(berth: Berth): AdminService {
       setTimeout(berth.restart, 100)
       return { restarting: true }
     },
-    'activity:recent': async ({ limit }) => store.events.recent(Math.min(Math.max(limit ?? 100, 1), 1000)).map(activityView),
+    'activity:recent': async ({ limit }) => store.events.recent(Math.min(Math.max(limit ?? 100, 1), 1000)).map(activity),
   }
 
   return {

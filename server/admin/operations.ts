@@ -85,6 +85,8 @@ export const operations = {
   'gc.history': async ({ core }: OperationContext, _args: NoArgs) => core.gc.history(),
   /** `repository`, `repository:tag` or `repository@digest` */
   delete: async ({ core }: OperationContext, args: { reference: string }) => deleteReference(core.store, parseDeleteTarget(args.reference)),
+  /** several `repository:tag` / `repository@digest` references of one repository, as one deletion */
+  'delete.many': async ({ core }: OperationContext, args: { references: string[] }) => deleteReference(core.store, selectionOf(args.references)),
   undo: async ({ core }: OperationContext, args: { id?: number }) => undoDeletion(core.store, args.id),
   deletions: async ({ core }: OperationContext, _args: NoArgs) => core.store.deletions.list(),
 } satisfies Record<string, (context: OperationContext, args: never) => Promise<unknown>>
@@ -95,11 +97,12 @@ export function isOperation(name: string): name is OperationName {
   return Object.hasOwn(operations, name)
 }
 
-/** What a delete removes: a whole repository, one tag, or one manifest (with its tags). */
+/** What a delete removes: a whole repository, one tag, one manifest (with its tags), or a selection. */
 export interface DeleteTarget {
   repository: string
   tag?: string
   digest?: string
+  selection?: { tags: string[]; digests: string[] }
 }
 
 /** `repository`, `repository:tag` or `repository@digest` */
@@ -111,10 +114,22 @@ export function parseDeleteTarget(reference: string): DeleteTarget {
   return { repository: reference }
 }
 
+/** Several references of one repository as one selection (a bare repository name is not one). */
+export function selectionOf(references: string[]): DeleteTarget {
+  const targets = references.map(parseDeleteTarget)
+  const repository = targets[0]?.repository ?? ''
+  const other = targets.find((t) => t.repository !== repository)
+  if (other) throw new DeleteError(`one deletion covers one repository: ${repository} and ${other.repository} differ`)
+  const whole = targets.find((t) => t.tag === undefined && t.digest === undefined)
+  if (whole) throw new DeleteError(`${whole.repository} is a whole repository: delete it on its own`)
+  return { repository, selection: { tags: targets.flatMap((t) => t.tag ?? []), digests: targets.flatMap((t) => t.digest ?? []) } }
+}
+
 /** The delete itself, without recording it: also what a GC preview runs and rolls back. */
 export function applyDelete(store: Store, target: DeleteTarget): DeletionRecord {
   const { deletions } = store
   if (!isValidRepositoryName(target.repository)) throw new DeleteError(`invalid repository name: ${JSON.stringify(target.repository)}`)
+  if (target.selection) return deletions.deleteSelection(target.repository, target.selection.tags, target.selection.digests)
   if (target.digest !== undefined) return deletions.deleteManifest(target.repository, target.digest)
   if (target.tag !== undefined) return deletions.deleteTag(target.repository, target.tag)
   return deletions.deleteRepository(target.repository)
@@ -123,7 +138,7 @@ export function applyDelete(store: Store, target: DeleteTarget): DeletionRecord 
 /** An undoable delete, recorded in the activity log. */
 export function deleteReference(store: Store, target: DeleteTarget): DeletionRecord {
   const record = applyDelete(store, target)
-  store.events.record({ kind: 'delete', repository: record.repository, reference: record.reference ?? undefined, detail: `deletion ${record.id} (undoable)` })
+  store.events.record({ kind: 'delete', repository: record.repository, reference: record.reference ?? undefined, detail: `deletion ${record.id}` })
   return record
 }
 

@@ -12,9 +12,11 @@ import type {
   LayerView,
   ManifestSummary,
   ManifestView,
+  PullOption,
   ReferrerView,
   RepositorySummary,
   RepositoryView,
+  TagSort,
 } from './contract'
 
 /** Configs larger than this are not parsed for display (real ones are a few KiB). */
@@ -41,10 +43,72 @@ interface ManifestRow {
   pushed_by: string | null
 }
 
-/** One repository's manifests by digest, and which of them are signed: built once per view. */
+/** One repository's manifests, read by digest as a view needs them, and which are signed. */
 interface RepositoryContext {
-  byDigest: Map<string, ManifestRow>
+  rows: Map<string, ManifestRow | null>
+  lookup: (digest: string) => ManifestRow | undefined
   signed: Set<string>
+}
+
+export interface TagPage {
+  filter?: string
+  sort?: TagSort
+  offset?: number
+  limit?: number
+}
+
+const DEFAULT_TAG_PAGE = 50
+const MAX_TAG_PAGE = 500
+/** untagged manifests listed on a repository's page (the count covers them all) */
+const UNTAGGED_SHOWN = 100
+
+/** Sorts tags in place: newest first, by name (byte order), or by version, highest first. */
+export function sortTags<T extends { name: string; updated_at: number }>(tags: T[], sort: TagSort): T[] {
+  if (sort === 'name') return tags.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  if (sort === 'newest') return tags.sort((a, b) => b.updated_at - a.updated_at || (a.name < b.name ? -1 : 1))
+  const versions = new Map(tags.map((t) => [t.name, parseVersion(t.name)]))
+  return tags.sort((a, b) => {
+    const va = versions.get(a.name)
+    const vb = versions.get(b.name)
+    if (va && vb) return compareVersions(vb, va) || (a.name < b.name ? -1 : 1)
+    if (va) return -1
+    if (vb) return 1
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+  })
+}
+
+interface Version {
+  numbers: [number, number, number]
+  prerelease: string[]
+}
+
+// 1, 1.2, 1.2.3, v1.2.3-rc.1+build: the versions tags carry (partial ones sort as .0)
+const VERSION = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/
+
+function parseVersion(tag: string): Version | null {
+  const m = VERSION.exec(tag)
+  if (!m) return null
+  return { numbers: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)], prerelease: m[4] ? m[4].split('.') : [] }
+}
+
+/** Semantic Versioning 2.0 precedence: a pre-release sorts below its release. */
+function compareVersions(a: Version, b: Version): number {
+  for (let i = 0; i < 3; i++) if (a.numbers[i] !== b.numbers[i]) return a.numbers[i] - b.numbers[i]
+  if (!a.prerelease.length || !b.prerelease.length) return b.prerelease.length - a.prerelease.length
+  for (let i = 0; i < Math.max(a.prerelease.length, b.prerelease.length); i++) {
+    const x = a.prerelease[i]
+    const y = b.prerelease[i]
+    if (x === undefined) return -1
+    if (y === undefined) return 1
+    const nx = /^\d+$/.test(x) ? Number(x) : null
+    const ny = /^\d+$/.test(y) ? Number(y) : null
+    if (nx !== null && ny !== null) {
+      if (nx !== ny) return nx - ny
+    } else if (nx !== null) return -1
+    else if (ny !== null) return 1
+    else if (x !== y) return x < y ? -1 : 1
+  }
+  return 0
 }
 
 interface RawConfig {
@@ -131,38 +195,70 @@ export class StoreQueries {
     return rows
   }
 
-  repository(name: string, pullAddress: string | null): RepositoryView | undefined {
+  /**
+   * One repository, one page of its tags at a time. Only the page's manifests are read and
+   * summarized, and each row carries counts rather than lists, so the answer grows with the
+   * page, not with the repository (10,000 tags answer as fast as 100).
+   */
+  repository(name: string, pull: PullOption[], page: TagPage = {}): RepositoryView | undefined {
     const repositoryId = this.repositoryId(name)
     if (repositoryId === undefined) return undefined
-    const manifests = this.db
-      .prepare<[number], ManifestRow>('SELECT * FROM manifests WHERE repository_id = ? ORDER BY pushed_at DESC, digest')
+    const limit = Math.max(1, Math.min(MAX_TAG_PAGE, Math.trunc(page.limit ?? DEFAULT_TAG_PAGE)))
+    const filter = page.filter?.trim().toLowerCase() ?? ''
+    const all = this.db
+      .prepare<[number], { name: string; manifest_id: number; updated_at: number }>('SELECT name, manifest_id, updated_at FROM tags WHERE repository_id = ?')
       .all(repositoryId)
-    const context = this.context(repositoryId, manifests)
-    const tags = this.db
-      .prepare<[number], { name: string; manifest_id: number; updated_at: number }>('SELECT name, manifest_id, updated_at FROM tags WHERE repository_id = ? ORDER BY updated_at DESC, name')
-      .all(repositoryId)
-    const tagsOf = new Map<number, string[]>()
-    for (const t of tags) tagsOf.set(t.manifest_id, [...(tagsOf.get(t.manifest_id) ?? []), t.name])
-    const reachedByOthers = new Set<string>()
-    for (const m of manifests) {
-      if (m.subject) reachedByOthers.add(m.digest)
-      for (const child of this.parse(m)?.children ?? []) reachedByOthers.add(child.digest.text)
+    const matching = filter ? all.filter((t) => t.name.toLowerCase().includes(filter)) : all
+    sortTags(matching, page.sort ?? 'newest')
+    const offset = Math.max(0, Math.min(Math.trunc(page.offset ?? 0), Math.max(0, matching.length - 1)))
+    const shown = matching.slice(offset, offset + limit)
+
+    const context = this.context(repositoryId)
+    const tagCounts = new Map(
+      this.db
+        .prepare<[number], { manifest_id: number; n: number }>('SELECT manifest_id, count(*) AS n FROM tags WHERE repository_id = ? GROUP BY manifest_id')
+        .all(repositoryId)
+        .map((r) => [r.manifest_id, r.n]),
+    )
+    const byId = this.db.prepare<[number], ManifestRow>('SELECT * FROM manifests WHERE id = ?')
+    const summaries = new Map<number, ManifestSummary>()
+    const summaryOf = (id: number) => {
+      let summary = summaries.get(id)
+      if (!summary) {
+        const row = byId.get(id)!
+        context.rows.set(row.digest, row)
+        summary = this.summarize(row, context, tagCounts.get(id) ?? 0)
+        summaries.set(id, summary)
+      }
+      return summary
     }
-    const summaries = new Map(manifests.map((m) => [m.id, this.summarize(m, context, tagsOf.get(m.id) ?? [])]))
+    // untagged: no tag, not a referrer, and not a child of an index in this repository
+    const untaggedWhere = `FROM manifests m WHERE m.repository_id = ? AND m.subject IS NULL
+      AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.manifest_id = m.id)
+      AND NOT EXISTS (SELECT 1 FROM manifest_children c JOIN manifests p ON p.id = c.manifest_id
+                      WHERE c.child_digest = m.digest AND p.repository_id = m.repository_id)`
+    const untaggedCount = this.db.prepare<[number], { n: number }>(`SELECT count(*) AS n ${untaggedWhere}`).get(repositoryId)?.n ?? 0
+    const untagged = this.db
+      .prepare<[number, number], { id: number }>(`SELECT m.id ${untaggedWhere} ORDER BY m.pushed_at DESC, m.digest LIMIT ?`)
+      .all(repositoryId, UNTAGGED_SHOWN)
     return {
       name,
-      pullAddress,
-      tags: tags.map((t) => ({ ...summaries.get(t.manifest_id)!, tag: t.name, updatedAt: t.updated_at })),
-      untagged: manifests.filter((m) => !tagsOf.has(m.id) && !reachedByOthers.has(m.digest)).map((m) => summaries.get(m.id)!),
+      pull,
+      tagCount: all.length,
+      matching: matching.length,
+      offset,
+      limit,
+      tags: shown.map((t) => ({ ...summaryOf(t.manifest_id), tag: t.name, updatedAt: t.updated_at })),
+      untaggedCount,
+      untagged: untagged.map((m) => summaryOf(m.id)),
     }
   }
 
-  manifest(repository: string, digest: string): ManifestView | undefined {
+  manifest(repository: string, digest: string, pull: PullOption[] = []): ManifestView | undefined {
     const repositoryId = this.repositoryId(repository)
     if (repositoryId === undefined) return undefined
-    const siblings = this.db.prepare<[number], ManifestRow>('SELECT * FROM manifests WHERE repository_id = ?').all(repositoryId)
-    const context = this.context(repositoryId, siblings)
-    const row = context.byDigest.get(digest)
+    const context = this.context(repositoryId)
+    const row = context.lookup(digest)
     if (!row) return undefined
     const tags = this.db
       .prepare<[number], { name: string }>('SELECT name FROM tags WHERE manifest_id = ? ORDER BY name')
@@ -182,10 +278,12 @@ export class StoreQueries {
       mediaType: c.mediaType,
       size: c.size,
       platform: formatPlatform(c.platform),
-      stored: context.byDigest.has(c.digest.text),
+      stored: context.lookup(c.digest.text) !== undefined,
+      imageSize: this.imageSize(c.digest.text, context),
     }))
-    const referrers: ReferrerView[] = siblings
-      .filter((m) => m.subject === row.digest)
+    const referrers: ReferrerView[] = this.db
+      .prepare<[number, string], ManifestRow>('SELECT * FROM manifests WHERE repository_id = ? AND subject = ?')
+      .all(repositoryId, row.digest)
       .map((m) => ({
         digest: m.digest,
         artifactType: m.artifact_type,
@@ -200,7 +298,10 @@ export class StoreQueries {
       emptyLayer: h.empty_layer === true,
     }))
     return {
-      ...this.summarize(row, context, tags),
+      ...this.summarize(row, context, tags.length),
+      tags,
+      pull,
+      parents: this.parents(repositoryId, row.digest),
       repository,
       subject: row.subject,
       annotations: row.annotations ? (JSON.parse(row.annotations) as Record<string, string>) : {},
@@ -217,16 +318,51 @@ export class StoreQueries {
     return this.db.prepare<[string], { id: number }>('SELECT id FROM repositories WHERE name = ?').get(name)?.id
   }
 
-  private context(repositoryId: number, manifests: ManifestRow[]): RepositoryContext {
+  private context(repositoryId: number): RepositoryContext {
     // signed: a signature referrer (OCI 1.1), or a cosign `sha256-<hex>.sig` tag
     const signed = new Set<string>()
-    for (const m of manifests) if (m.subject && referrerKind(m.artifact_type) === 'signature') signed.add(m.subject)
+    const referrers = this.db
+      .prepare<[number], { subject: string; artifact_type: string | null }>('SELECT subject, artifact_type FROM manifests WHERE repository_id = ? AND subject IS NOT NULL')
+      .all(repositoryId)
+    for (const m of referrers) if (referrerKind(m.artifact_type) === 'signature') signed.add(m.subject)
     const cosignTags = this.db.prepare<[number], { name: string }>("SELECT name FROM tags WHERE repository_id = ? AND name LIKE '%.sig'").all(repositoryId)
     for (const { name } of cosignTags) signed.add(name.slice(0, -'.sig'.length).replace('-', ':'))
-    return { byDigest: new Map(manifests.map((m) => [m.digest, m])), signed }
+    const rows = new Map<string, ManifestRow | null>()
+    const byDigest = this.db.prepare<[number, string], ManifestRow>('SELECT * FROM manifests WHERE repository_id = ? AND digest = ?')
+    const lookup = (digest: string) => {
+      let row = rows.get(digest)
+      if (row === undefined) {
+        row = byDigest.get(repositoryId, digest) ?? null
+        rows.set(digest, row)
+      }
+      return row ?? undefined
+    }
+    return { rows, lookup, signed }
   }
 
-  private summarize(row: ManifestRow, context: RepositoryContext, tags: string[]): ManifestSummary {
+  /** The indexes in this repository that list `digest` as a platform, with their tags. */
+  private parents(repositoryId: number, digest: string): ManifestView['parents'] {
+    return this.db
+      .prepare<[string, number], { digest: string; tags: string | null }>(
+        `SELECT p.digest, (SELECT group_concat(t.name, ' ') FROM tags t WHERE t.manifest_id = p.id) AS tags
+         FROM manifest_children c JOIN manifests p ON p.id = c.manifest_id WHERE c.child_digest = ? AND p.repository_id = ? ORDER BY p.pushed_at DESC`,
+      )
+      .all(digest, repositoryId)
+      .map((p) => ({ digest: p.digest, tags: p.tags ? p.tags.split(' ').sort() : [] }))
+  }
+
+  /** What pulling one platform of an index downloads: its manifest, config and layers. */
+  private imageSize(digest: string, context: RepositoryContext): number | null {
+    const row = context.lookup(digest)
+    if (!row) return null
+    const parsed = this.parse(row)
+    let size = row.size
+    if (parsed?.config) size += parsed.config.size
+    for (const l of parsed?.layers ?? []) size += l.size
+    return size
+  }
+
+  private summarize(row: ManifestRow, context: RepositoryContext, tagCount: number): ManifestSummary {
     const parsed = this.parse(row)
     const isImage = !row.artifact_type || IMAGE_CONFIG_TYPES.has(row.artifact_type)
     const kind: ManifestSummary['kind'] = parsed?.kind === 'index' ? 'index' : isImage ? 'image' : 'artifact'
@@ -242,7 +378,7 @@ export class StoreQueries {
     let size = row.size
     if (parsed?.kind === 'index') {
       for (const child of parsed.children) {
-        const stored = context.byDigest.get(child.digest.text)
+        const stored = context.lookup(child.digest.text)
         if (stored) size += stored.size
         visit(stored ? this.parse(stored) : undefined)
         const platform = formatPlatform(child.platform)
@@ -263,7 +399,7 @@ export class StoreQueries {
       pushedAt: row.pushed_at,
       pushedBy: row.pushed_by,
       signed: context.signed.has(row.digest),
-      tags,
+      tagCount,
     }
   }
 

@@ -35,18 +35,23 @@ export const deleteCommand: Command = {
   name: 'delete',
   summary: 'delete a tag, a manifest or a repository (undoable until the next gc)',
   help: `usage: berth delete REPOSITORY:TAG | REPOSITORY@DIGEST | REPOSITORY [--data-dir DIR] [--json]
+       berth delete REPOSITORY:TAG|REPOSITORY@DIGEST ... (several of one repository)
 
 REPOSITORY:TAG removes the tag; REPOSITORY@DIGEST removes the manifest and its tags;
-REPOSITORY removes every image in it. The bytes stay until \`berth gc\`; until then
-\`berth undo\` restores what was deleted.`,
+REPOSITORY removes every image in it. Several tags and digests of one repository are one
+deletion, undone together. The bytes stay until \`berth gc\`; until then \`berth undo\`
+restores what was deleted.`,
 
   async run(argv) {
     const { values, positionals } = parseFlags(argv, { 'data-dir': { type: 'string' }, json: { type: 'boolean' } }, true)
     if (values.help) return out(this.help), 0
-    if (positionals.length !== 1) throw new UsageError('berth delete takes one reference: REPOSITORY:TAG, REPOSITORY@DIGEST or REPOSITORY')
-    const record = await operate(resolveDataDir(values['data-dir']), 'delete', { reference: positionals[0] })
+    if (positionals.length === 0) throw new UsageError('berth delete takes a reference: REPOSITORY:TAG, REPOSITORY@DIGEST or REPOSITORY')
+    const dataDir = resolveDataDir(values['data-dir'])
+    const record =
+      positionals.length === 1 ? await operate(dataDir, 'delete', { reference: positionals[0] }) : await operate(dataDir, 'delete.many', { references: positionals })
+    const what = positionals.length === 1 ? positionals[0] : `${record.reference} of ${record.repository}`
     if (values.json) out(JSON.stringify(record))
-    else out(`berth: deleted ${positionals[0]} (deletion ${record.id}; \`berth undo ${record.id}\` restores it until the next gc)`)
+    else out(`berth: deleted ${what} (deletion ${record.id}; \`berth undo ${record.id}\` restores it until the next gc)`)
     return 0
   },
 }

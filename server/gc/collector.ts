@@ -112,6 +112,8 @@ export class GarbageCollector {
   preview(options: GcOptions = {}, limit = 200): GcPreview {
     this.store.events.flush()
     const plan = this.plan(options)
+    // a preview is a dry run: it shows in the history like one
+    this.record(plan.startedAt, { ...options, dryRun: true }, planCounts(plan))
     const names = new Map(this.store.db.prepare<[], { id: number; name: string }>('SELECT id, name FROM repositories').all().map((r) => [r.id, r.name]))
     const largest = <T extends { size: number }>(items: T[]) => [...items].sort((a, b) => b.size - a.size).slice(0, limit)
     return {
@@ -393,10 +395,14 @@ export class GarbageCollector {
         .lastInsertRowid,
     )
     if (!options.dryRun) {
-      this.store.events.record({ kind: 'gc', detail: `removed ${counts.manifests} manifests, ${counts.blobs} blobs, ${counts.bytes} bytes` })
+      this.store.events.record({ kind: 'gc', detail: `freed ${mebibytes(counts.bytes)}: removed ${counts.manifests} manifests, ${counts.blobs} blobs` })
     }
     return { runId, dryRun: Boolean(options.dryRun), untagged: Boolean(options.untagged), startedAt, finishedAt, ...counts }
   }
+}
+
+function mebibytes(bytes: number): string {
+  return bytes < 1 << 20 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`
 }
 
 function planCounts(plan: Plan): GcCounts {

@@ -175,6 +175,21 @@ const migrations: string[] = [
     last_used_at INTEGER
   ) WITHOUT ROWID;
   `,
+  // 6: a deletion may be a selection (several tags and manifests of one repository, one undo)
+  `
+  CREATE TABLE deletions_v6 (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('tag', 'manifest', 'repository', 'selection')),
+    repository TEXT NOT NULL,
+    reference TEXT,
+    snapshot TEXT NOT NULL,
+    undone_at INTEGER
+  );
+  INSERT INTO deletions_v6 SELECT id, at, kind, repository, reference, snapshot, undone_at FROM deletions;
+  DROP TABLE deletions;
+  ALTER TABLE deletions_v6 RENAME TO deletions;
+  `,
 ]
 
 export function openDatabase(path: string): Db {

@@ -1,4 +1,5 @@
-// Deletes made from the GUI or CLI: a tag, a manifest (and its tags), or a whole repository.
+// Deletes made from the GUI or CLI: a tag, a manifest (and its tags), a whole repository, or a
+// selection of tags and manifests in one repository (one record, one undo).
 // Each is recorded with a snapshot of what it removed, so it can be undone for as long as the
 // content is still stored, that is until a garbage collection removes it.
 import type Database from 'better-sqlite3'
@@ -25,13 +26,15 @@ interface ManifestSnapshot {
 interface Snapshot {
   /** for a tag delete: the tag and the manifest it named */
   tag?: { name: string; digest: string }
+  /** for a selection: tags removed on their own (their manifests stayed) */
+  tags?: { name: string; digest: string }[]
   manifests: ManifestSnapshot[]
 }
 
 export interface DeletionRecord {
   id: number
   at: number
-  kind: 'tag' | 'manifest' | 'repository'
+  kind: 'tag' | 'manifest' | 'repository' | 'selection'
   repository: string
   reference: string | null
   undoneAt: number | null
@@ -76,6 +79,39 @@ export class Deletions {
     })()
   }
 
+  /**
+   * Several tags and manifests of one repository as one deletion. A tag whose manifest is also
+   * selected goes with the manifest; undo restores all of it or, when GC removed part, nothing.
+   */
+  deleteSelection(repository: string, tags: string[], digests: string[]): DeletionRecord {
+    return this.db.transaction(() => {
+      if (tags.length + digests.length === 0) throw new DeleteError('nothing is selected')
+      const manifests: ManifestSnapshot[] = []
+      for (const digest of new Set(digests)) {
+        const snapshot = this.snapshotManifests(repository, digest)
+        if (snapshot.length === 0) throw new DeleteError(`${repository}@${digest} does not exist`)
+        manifests.push(...snapshot)
+      }
+      const selected = new Set(digests)
+      const tagDigest = this.db.prepare<[string, string], { digest: string }>(
+        'SELECT m.digest FROM tags t JOIN repositories r ON r.id = t.repository_id JOIN manifests m ON m.id = t.manifest_id WHERE r.name = ? AND t.name = ?',
+      )
+      const lone: { name: string; digest: string }[] = []
+      for (const tag of new Set(tags)) {
+        const row = tagDigest.get(repository, tag)
+        if (!row) throw new DeleteError(`${repository}:${tag} does not exist`)
+        if (!selected.has(row.digest)) lone.push({ name: tag, digest: row.digest })
+      }
+      const dropTag = this.db.prepare('DELETE FROM tags WHERE name = ? AND repository_id = (SELECT id FROM repositories WHERE name = ?)')
+      for (const tag of lone) dropTag.run(tag.name, repository)
+      const dropManifest = this.db.prepare('DELETE FROM manifests WHERE digest = ? AND repository_id = (SELECT id FROM repositories WHERE name = ?)')
+      for (const digest of selected) dropManifest.run(digest, repository)
+      const taggedAway = lone.length + manifests.reduce((n, m) => n + m.tags.length, 0)
+      const parts = [taggedAway ? `${taggedAway} tag${taggedAway === 1 ? '' : 's'}` : '', selected.size ? `${selected.size} manifest${selected.size === 1 ? '' : 's'}` : '']
+      return this.record('selection', repository, parts.filter(Boolean).join(' and '), { tags: lone, manifests })
+    })()
+  }
+
   list(limit = 50): DeletionRecord[] {
     const rows = this.db
       .prepare<[number], Omit<DeletionRecord, 'state'> & { snapshot: string }>(
@@ -88,6 +124,16 @@ export class Deletions {
     }))
   }
 
+  /** Whether one deletion can still be undone, was undone, or was made permanent by a GC. */
+  stateOf(id: number): DeletionRecord['state'] | undefined {
+    const row = this.db
+      .prepare<[number], { repository: string; undoneAt: number | null; snapshot: string }>('SELECT repository, undone_at AS undoneAt, snapshot FROM deletions WHERE id = ?')
+      .get(id)
+    if (!row) return undefined
+    if (row.undoneAt !== null) return 'undone'
+    return this.stillStored(row.repository, JSON.parse(row.snapshot) as Snapshot) ? 'undoable' : 'permanent'
+  }
+
   /** Whether undo would find everything it restores (what undo() checks, read-only). */
   private stillStored(repository: string, snapshot: Snapshot): boolean {
     const manifestIn = this.db.prepare<[string, string], { id: number }>(
@@ -96,6 +142,7 @@ export class Deletions {
     const blobExists = this.db.prepare<[string], { size: number }>('SELECT size FROM blobs WHERE digest = ?')
     if (snapshot.tag && !manifestIn.get(repository, snapshot.tag.digest)) return false
     const restored = new Set(snapshot.manifests.map((m) => m.digest))
+    if (!(snapshot.tags ?? []).every((t) => restored.has(t.digest) || manifestIn.get(repository, t.digest))) return false
     return snapshot.manifests.every(
       (m) => m.blobs.every((b) => blobExists.get(b.digest)) && m.children.every((c) => restored.has(c) || manifestIn.get(repository, c)),
     )
@@ -129,6 +176,13 @@ export class Deletions {
       // children before the indexes that name them
       const ordered = [...snapshot.manifests].sort((a, b) => a.children.length - b.children.length)
       for (const m of ordered) this.restoreManifest(repositoryId, m, tooLate)
+      for (const tag of snapshot.tags ?? []) {
+        const manifest = this.db
+          .prepare<[number, string], { id: number }>('SELECT id FROM manifests WHERE repository_id = ? AND digest = ?')
+          .get(repositoryId, tag.digest)
+        if (!manifest) throw tooLate(`the manifest ${tag.digest} of tag ${tag.name} is no longer stored`)
+        this.restoreTag(repositoryId, tag.name, manifest.id)
+      }
       this.db.prepare('UPDATE deletions SET undone_at = ? WHERE id = ?').run(Date.now(), row.id)
       return { id: row.id, at: row.at, kind: row.kind, repository: row.repository, reference: row.reference, undoneAt: Date.now(), state: 'undone' as const }
     })()

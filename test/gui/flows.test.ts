@@ -97,7 +97,7 @@ describe('the GUI in Chromium', { timeout: 600_000 }, () => {
     assert.match(await dialog.innerText(), /free nothing/)
     await dialog.getByRole('button', { name: 'Delete', exact: true }).click()
     await page.locator('tr[data-tag="v1"]').waitFor({ state: 'detached' })
-    await page.getByRole('status').filter({ hasText: 'Deleted tag v1' }).getByRole('button', { name: 'Undo' }).click()
+    await page.getByRole('status').filter({ hasText: 'Deleted tag team/app:v1' }).getByRole('button', { name: 'Undo' }).click()
     await page.locator('tr[data-tag="v1"]').waitFor()
     // the last tag of the manifest: GC (removing untagged manifests) would free the image's bytes
     await page.getByRole('button', { name: 'Delete v1' }).click()
@@ -105,7 +105,7 @@ describe('the GUI in Chromium', { timeout: 600_000 }, () => {
     await page.locator('tr[data-tag="v1"]').waitFor({ state: 'detached' })
     await page.getByRole('button', { name: 'Delete v2' }).click()
     await dialog.getByText('Garbage collection would then free').waitFor()
-    assert.match(await dialog.innerText(), /or \d+(\.\d)? KiB \(1 manifest, 2 blobs\) when it also removes untagged manifests/)
+    assert.match(await dialog.innerText(), /also removes untagged manifests would free \d+(\.\d)? KiB \(1 manifest, 2 blobs\)/)
     await dialog.getByRole('button', { name: 'Delete', exact: true }).click()
     await page.locator('tr[data-tag="v2"]').waitFor({ state: 'detached' })
   })
@@ -130,7 +130,11 @@ describe('the GUI in Chromium', { timeout: 600_000 }, () => {
         if (document.querySelector('[role=progressbar]')) w.sawProgress = true
       }).observe(document.body, { childList: true, subtree: true })
     })
+    // two deletions (v1, v2) are still undoable: the run asks first, naming them
     await page.getByRole('button', { name: 'Run garbage collection' }).click()
+    const confirm = page.getByRole('dialog')
+    assert.match(await confirm.innerText(), /These 2 deletions can be undone now/)
+    await confirm.getByRole('button', { name: 'Run garbage collection' }).click()
     const result = page.getByRole('status').filter({ hasText: 'Freed' })
     await result.waitFor()
     assert.ok(await page.evaluate(() => (window as unknown as { sawProgress: boolean }).sawProgress), 'a progress bar was shown')

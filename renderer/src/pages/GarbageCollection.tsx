@@ -1,12 +1,14 @@
 // Garbage collection: a dry-run preview (what and how many bytes), options, a run with a
-// progress bar, its result, and the history of runs.
+// progress bar, its result, the history of runs, and the deletions a run would make permanent.
 import { useState } from 'react'
 import type { GcPreviewView, GcRunView } from '../../../server/admin/contract'
 import { call } from '../client'
-import { Card, ErrorNotice, Notice, Page, Progress } from '../components'
+import { Card, Dialog, ErrorNotice, Notice, Page, Progress } from '../components'
 import { bytes, plural, shortDigest, when } from '../format'
 import { useAction, useCall } from '../hooks'
 import { useLive } from '../live'
+import { describeDeletion, useUndo } from '../undo'
+import { RecentDeletions } from './Repository'
 
 const PHASES: Record<string, string> = {
   mark: 'Marking what is in use',
@@ -23,7 +25,11 @@ export function GcPage() {
   const [preview, setPreview] = useState<GcPreviewView>()
   const [result, setResult] = useState<GcRunView>()
   const history = useCall('gc:history', {})
+  const deletions = useCall('deletions:list', {})
+  const pending = (deletions.data ?? []).filter((d) => d.state === 'undoable')
+  const [confirming, setConfirming] = useState(false)
   const action = useAction()
+  const undo = useUndo()
   const { gcProgress } = useLive()
 
   const runPreview = () =>
@@ -34,6 +40,7 @@ export function GcPage() {
     })
   const run = () =>
     action.run(async () => {
+      setConfirming(false)
       setResult(await call('gc:run', { untagged }))
       setPreview(undefined)
       history.reload()
@@ -55,7 +62,7 @@ export function GcPage() {
           <button type="button" onClick={runPreview} disabled={action.busy}>
             Preview (dry run)
           </button>
-          <button type="button" className="primary" onClick={run} disabled={action.busy}>
+          <button type="button" className="primary" onClick={() => (pending.length ? setConfirming(true) : run())} disabled={action.busy}>
             Run garbage collection
           </button>
         </div>
@@ -73,6 +80,10 @@ export function GcPage() {
                 Would free <strong>{bytes(preview.bytes)}</strong>: {plural(preview.manifests, 'manifest')}, {plural(preview.blobs, 'blob')},{' '}
                 {plural(preview.uploads, 'stale upload')}, {plural(preview.repositories, 'empty repository')}.
               </p>
+              {preview.items.length < preview.manifests + preview.blobs + preview.uploads + preview.repositories && (
+                <p className="muted small">The largest 200 of each kind are listed; the totals above count everything.</p>
+              )}
+              <div className="table-scroll">
               <table>
                 <thead>
                   <tr>
@@ -93,9 +104,42 @@ export function GcPage() {
                   ))}
                 </tbody>
               </table>
+              </div>
             </>
           )}
         </Card>
+      )}
+
+      {pending.length > 0 && (
+        <RecentDeletions title="Recently deleted, pending garbage collection" deletions={pending} onUndo={undo.undo} busy={undo.busy} />
+      )}
+
+      {confirming && (
+        <Dialog
+          title="Make these deletions permanent?"
+          onClose={() => setConfirming(false)}
+          actions={
+            <>
+              <button type="button" onClick={() => setConfirming(false)}>
+                Cancel
+              </button>
+              <button type="button" className="danger" onClick={run}>
+                Run garbage collection
+              </button>
+            </>
+          }
+        >
+          <p>
+            {pending.length === 1 ? 'This deletion' : `These ${pending.length} deletions`} can be undone now. Once garbage collection removes what they freed,
+            they cannot:
+          </p>
+          <ul className="plain">
+            {pending.slice(0, 10).map((d) => (
+              <li key={d.id}>{describeDeletion(d)}</li>
+            ))}
+            {pending.length > 10 && <li className="muted">and {pending.length - 10} more</li>}
+          </ul>
+        </Dialog>
       )}
 
       {result && (

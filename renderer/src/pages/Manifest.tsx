@@ -1,14 +1,22 @@
 // One manifest: media type, config, layers (and how widely each is shared), history, index
 // children by platform, referrers (signatures, SBOMs, attestations), and the raw JSON.
 import { useState } from 'react'
+import type { HistoryView } from '../../../server/admin/contract'
 import { Badge, Card, CopyButton, ErrorNotice, Loading, Page } from '../components'
 import { bytes, shortDigest, when } from '../format'
 import { useCall } from '../hooks'
-import { href } from '../router'
+import { PullButton } from '../pull'
+import { href, navigate } from '../router'
+import { useUndo } from '../undo'
+import { LayerFiles } from './LayerFiles'
+import { ConfirmDelete } from './Repository'
 
 export function ManifestPage({ repository, digest }: { repository: string; digest: string }) {
   const { data, error } = useCall('manifest:get', { repository, digest })
   const [raw, setRaw] = useState(false)
+  const [deleting, setDeleting] = useState(false)
+  const [opened, setOpened] = useState<string>()
+  const undo = useUndo()
   const title = (
     <>
       <a href={href({ page: 'repositories' })} className="crumb">
@@ -21,11 +29,41 @@ export function ManifestPage({ repository, digest }: { repository: string; diges
       / <code>{shortDigest(digest)}</code>
     </>
   )
-  if (!data) return <Page title={title}>{error ? <ErrorNotice error={error} /> : <Loading what="the manifest" />}</Page>
+  const documentTitle = `${repository}@${shortDigest(digest)}`
+  if (!data)
+    return (
+      <Page title={title} documentTitle={documentTitle}>
+        {error ? <ErrorNotice error={error} /> : <Loading what="the manifest" />}
+      </Page>
+    )
   const config = data.config
+  const steps = layerSteps(data.history, data.layers.length)
   return (
-    <Page title={title}>
+    <Page
+      title={title}
+      documentTitle={documentTitle}
+      actions={
+        <>
+          <PullButton options={data.pull} repository={repository} tag={null} digest={data.digest} />
+          <button type="button" className="danger" onClick={() => setDeleting(true)}>
+            {data.tags.length ? 'Delete manifest and its tags' : 'Delete manifest'}
+          </button>
+        </>
+      }
+    >
       <ErrorNotice error={error} />
+      {deleting && (
+        <ConfirmDelete
+          repository={repository}
+          target={{ kind: 'manifest', digest: data.digest }}
+          onClose={() => setDeleting(false)}
+          onDeleted={(record) => {
+            setDeleting(false)
+            undo.announce(record)
+            navigate({ page: 'repository', name: repository })
+          }}
+        />
+      )}
       <Card title="Manifest">
         <dl className="facts">
           <dt>Digest</dt>
@@ -45,7 +83,35 @@ export function ManifestPage({ repository, digest }: { repository: string; diges
             </>
           )}
           <dt>Tags</dt>
-          <dd>{data.tags.length ? data.tags.join(', ') : <span className="muted">none</span>}</dd>
+          <dd>
+            {data.tags.length ? (
+              <ul className="chips inline-list">
+                {data.tags.map((tag) => (
+                  <li key={tag}>
+                    <a href={href({ page: 'repository', name: repository, filter: tag })}>{tag}</a>
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <span className="muted">none</span>
+            )}
+          </dd>
+          {data.parents.length > 0 && (
+            <>
+              <dt>Part of</dt>
+              <dd>
+                {data.parents.map((p) => (
+                  <div key={p.digest}>
+                    the index{' '}
+                    <a href={href({ page: 'manifest', repository, digest: p.digest })} className="digest">
+                      <code>{shortDigest(p.digest)}</code>
+                    </a>
+                    {p.tags.length > 0 && <span className="muted"> ({p.tags.join(', ')})</span>}
+                  </div>
+                ))}
+              </dd>
+            </>
+          )}
           <dt>Size</dt>
           <dd>{bytes(data.size)} with everything it references</dd>
           <dt>Platforms</dt>
@@ -137,32 +203,41 @@ export function ManifestPage({ repository, digest }: { repository: string; diges
 
       {data.layers.length > 0 && (
         <Card title={`Layers (${data.layers.length})`}>
+          <div className="table-scroll">
           <table>
             <thead>
               <tr>
                 <th>#</th>
                 <th>Digest</th>
                 <th>Size</th>
-                <th>Media type</th>
+                <th>Created by</th>
                 <th>Shared with</th>
+                <th>
+                  <span className="visually-hidden">Files</span>
+                </th>
               </tr>
             </thead>
             <tbody>
               {data.layers.map((layer, i) => (
                 <tr key={`${layer.digest}-${i}`}>
                   <td>{i + 1}</td>
-                  <td title={layer.digest}>
+                  <td title={`${layer.digest}\n${layer.mediaType}`} className="digest">
                     <code>{shortDigest(layer.digest)}</code>
                   </td>
-                  <td>{bytes(layer.size)}</td>
-                  <td>
-                    <code className="small">{layer.mediaType}</code>
-                  </td>
+                  <td className="nowrap">{bytes(layer.size)}</td>
+                  <td>{steps[i] ? <code className="small">{steps[i]!.createdBy ?? steps[i]!.comment ?? '–'}</code> : <span className="muted">–</span>}</td>
                   <td>{layer.sharedWith === 0 ? <span className="muted">only this image</span> : `${layer.sharedWith} other image${layer.sharedWith === 1 ? '' : 's'}`}</td>
+                  <td className="row-actions">
+                    <button type="button" className="small" aria-expanded={opened === layer.digest} onClick={() => setOpened(opened === layer.digest ? undefined : layer.digest)}>
+                      {opened === layer.digest ? 'Hide files' : 'Files'}
+                    </button>
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
+          </div>
+          {opened && <LayerFiles repository={repository} digest={opened} onClose={() => setOpened(undefined)} />}
         </Card>
       )}
 
@@ -173,7 +248,7 @@ export function ManifestPage({ repository, digest }: { repository: string; diges
               <tr>
                 <th>Platform</th>
                 <th>Digest</th>
-                <th>Size</th>
+                <th>Image size</th>
               </tr>
             </thead>
             <tbody>
@@ -189,7 +264,7 @@ export function ManifestPage({ repository, digest }: { repository: string; diges
                       <code title="not stored in this repository">{shortDigest(child.digest)}</code>
                     )}
                   </td>
-                  <td>{bytes(child.size)}</td>
+                  <td title={`manifest ${bytes(child.size)}`}>{child.imageSize === null ? <span className="muted">not stored</span> : bytes(child.imageSize)}</td>
                 </tr>
               ))}
             </tbody>
@@ -266,4 +341,11 @@ function prettyJson(text: string): string {
   } catch {
     return text
   }
+}
+
+/** History steps that made a layer, in order: the i-th of them made the i-th layer. */
+function layerSteps(history: HistoryView[], layers: number): (HistoryView | undefined)[] {
+  const made = history.filter((h) => !h.emptyLayer)
+  // a config whose history does not match its layers (hand-made images) is not matched at all
+  return made.length === layers ? made : []
 }

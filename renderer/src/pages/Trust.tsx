@@ -3,7 +3,7 @@
 import { useState } from 'react'
 import type { Diagnosis, TrustMatrix } from '../../../server/admin/contract'
 import { call } from '../client'
-import { Badge, Card, CopyButton, Dialog, download, ErrorNotice, Form, Loading, Notice, Page } from '../components'
+import { Badge, Card, Command, CopyButton, Dialog, download, ErrorNotice, Form, Loading, Notice, Page } from '../components'
 import { ago, when } from '../format'
 import { useAction, useCall } from '../hooks'
 
@@ -35,7 +35,10 @@ function AuthorityCard() {
         <dl className="facts">
           <dt>CA fingerprint (SHA-256)</dt>
           <dd>
-            <code className="fingerprint">{data.caFingerprint}</code> <CopyButton text={data.caFingerprint} />
+            <code className="fingerprint">{data.caFingerprint}</code> <CopyButton text={data.caFingerprint} />{' '}
+            <button type="button" className="small" onClick={() => download('berth-ca.crt', btoa(data.caPem), 'application/x-pem-file')}>
+              Download CA certificate
+            </button>
           </dd>
           <dt>CA valid until</dt>
           <dd>{when(data.caNotAfter)}</dd>
@@ -83,6 +86,15 @@ function MatrixCard() {
   const show = (target: string, kind: 'install' | 'uninstall') =>
     action.run(async () => setCommands({ target, action: kind, lines: await call('trust:commands', { targets: [target], action: kind }) }))
   const check = (target: string) => action.run(async () => setDoctor({ target, results: await call('trust:doctor', { target }) }))
+  const installedFor = (target: string) => data!.cells.filter((c) => c.target === target).every((c) => c.state === 'installed' || c.clientIgnores)
+  const pending = data ? data.targets.filter((t) => t.applies && !installedFor(t.id)) : []
+  const installAll = () =>
+    action.run(async () => {
+      setDone(undefined)
+      await call('trust:install', { targets: pending.map((t) => t.id) })
+      reload()
+      setDone(`Installed trust for ${pending.map((t) => t.label).join(', ')}.`)
+    })
 
   if (!data) return <Card title="Trust">{error ? <ErrorNotice error={error} /> : <Loading what="trust" />}</Card>
   if (data.endpoints.length === 0) {
@@ -98,6 +110,13 @@ function MatrixCard() {
         Each client reads trust from its own folder. Install writes Berth's CA there (and, for the mTLS endpoint, a client certificate). Rows marked “needs
         admin” ask for your password through the system.
       </p>
+      {pending.length > 0 && (
+        <div className="buttons">
+          <button type="button" className="primary" onClick={installAll} disabled={action.busy}>
+            Install for every detected client ({pending.length})
+          </button>
+        </div>
+      )}
       {done && <Notice kind="success">{done}</Notice>}
       <ErrorNotice error={action.error} onDismiss={() => action.setError(undefined)} />
       <div className="table-scroll">
@@ -120,7 +139,7 @@ function MatrixCard() {
             {data.targets.map((target) => {
               const cells = data.cells.filter((c) => c.target === target.id)
               const everywhere = cells.length === 1 && cells[0].endpoint === '*'
-              const installed = cells.every((c) => c.state === 'installed' || c.clientIgnores)
+              const installed = installedFor(target.id)
               return (
                 <tr key={target.id} data-target={target.id} className={target.applies ? undefined : 'not-here'}>
                   <th scope="row">
@@ -149,6 +168,10 @@ function MatrixCard() {
                     })
                   )}
                   <td className="row-actions">
+                    {!target.applies ? (
+                      <span className="muted small">nothing to install here</span>
+                    ) : (
+                    <>
                     {installed ? (
                       <button type="button" className="small" onClick={() => apply(target.id, 'uninstall')} disabled={action.busy}>
                         Uninstall
@@ -164,6 +187,8 @@ function MatrixCard() {
                     <button type="button" className="small" onClick={() => show(target.id, installed ? 'uninstall' : 'install')} disabled={action.busy}>
                       Show me the commands
                     </button>
+                    </>
+                    )}
                   </td>
                 </tr>
               )
@@ -224,6 +249,7 @@ function ClientCertificatesCard() {
   const [name, setName] = useState('')
   const action = useAction()
   const [issued, setIssued] = useState<string>()
+  const [revoking, setRevoking] = useState<{ serial: string; name: string }>()
   const issue = () =>
     action.run(async () => {
       const bundle = await call('clients:issue', { name: name.trim() })
@@ -235,6 +261,7 @@ function ClientCertificatesCard() {
   const revoke = (serial: string) =>
     action.run(async () => {
       await call('clients:revoke', { serial })
+      setRevoking(undefined)
       reload()
     })
   return (
@@ -252,7 +279,14 @@ function ClientCertificatesCard() {
           Issue and download
         </button>
       </Form>
-      {issued && <Notice kind="success">Issued; saved as {issued}.</Notice>}
+      {issued && (
+        <Notice kind="success">
+          Issued; saved as {issued}. Unpack it where the client reads trust (the folder names the endpoint):
+          <Command label="podman, your account" command={`mkdir -p ~/.config/containers/certs.d && tar -xzf ~/Downloads/${issued} -C ~/.config/containers/certs.d`} />
+          <Command label="podman as root" command={`sudo tar -xzf ~/Downloads/${issued} -C /etc/containers/certs.d`} />
+          <Command label="skopeo" command={`mkdir -p certs && tar -xzf ~/Downloads/${issued} -C certs  # then --dest-cert-dir certs/HOST:PORT`} />
+        </Notice>
+      )}
       <ErrorNotice error={action.error ?? error} onDismiss={() => action.setError(undefined)} />
       {data && data.length > 0 && (
         <table>
@@ -282,7 +316,7 @@ function ClientCertificatesCard() {
                 </td>
                 <td>
                   {c.state === 'valid' && (
-                    <button type="button" className="small danger" onClick={() => revoke(c.serial)} disabled={action.busy}>
+                    <button type="button" className="small danger" onClick={() => setRevoking({ serial: c.serial, name: c.name })} disabled={action.busy} aria-label={`Revoke ${c.name}`}>
                       Revoke
                     </button>
                   )}
@@ -291,6 +325,27 @@ function ClientCertificatesCard() {
             ))}
           </tbody>
         </table>
+      )}
+      {revoking && (
+        <Dialog
+          title={`Revoke ${revoking.name}?`}
+          onClose={() => setRevoking(undefined)}
+          actions={
+            <>
+              <button type="button" onClick={() => setRevoking(undefined)}>
+                Cancel
+              </button>
+              <button type="button" className="danger" onClick={() => revoke(revoking.serial)} disabled={action.busy}>
+                Revoke
+              </button>
+            </>
+          }
+        >
+          <p>
+            Every client using the certificate <strong>{revoking.name}</strong> ({revoking.serial.slice(0, 16)}) is refused by the mTLS endpoint at once. This cannot be
+            undone: issue a new certificate instead.
+          </p>
+        </Dialog>
       )}
     </Card>
   )
