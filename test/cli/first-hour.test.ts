@@ -108,4 +108,24 @@ describe('the first hour', () => {
       await server.stop()
     }
   })
+
+  it('deletes several tags of one repository as one deletion, and one undo restores them', async () => {
+    const dataDir = tempDir()
+    const server = await startBerth(dataDir)
+    try {
+      for (const tag of ['a', 'b', 'c']) await pushImage(server.http, 'app', tag)
+      const mixed = await runBerth(['delete', 'app:a', 'other:b', '--data-dir', dataDir])
+      assert.equal(mixed.code, 2)
+      assert.match(mixed.stderr, /one deletion covers one repository/)
+      const deleted = await runBerth(['delete', 'app:a', 'app:b', '--data-dir', dataDir])
+      assert.equal(deleted.code, 0, deleted.stderr)
+      assert.match(deleted.stdout, /deleted 2 tags of app \(deletion \d+;/)
+      for (const tag of ['a', 'b']) assert.equal((await fetch(`${server.http}/v2/app/manifests/${tag}`, { method: 'HEAD' })).status, 404)
+      assert.equal((await fetch(`${server.http}/v2/app/manifests/c`, { method: 'HEAD' })).status, 200)
+      assert.equal((await runBerth(['undo', '--data-dir', dataDir])).code, 0)
+      for (const tag of ['a', 'b']) assert.equal((await fetch(`${server.http}/v2/app/manifests/${tag}`, { method: 'HEAD' })).status, 200)
+    } finally {
+      await server.stop()
+    }
+  })
 })

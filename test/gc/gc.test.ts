@@ -199,11 +199,37 @@ describe('undo', () => {
     await pullsBack(registry, 'team/app', 'two', two.digest)
   })
 
+  it('deletes a selection of tags and an untagged manifest as one deletion; one undo restores all of it', async () => {
+    const registry = await startRegistry()
+    const one = await pushImage(registry.app, 'app', 'one')
+    const two = await pushImage(registry.app, 'app', 'two')
+    await pushImage(registry.app, 'app', 'keep')
+    const record = registry.store.deletions.deleteSelection('app', ['one', 'two'], [two.digest])
+    assert.equal(record.kind, 'selection')
+    assert.equal(record.reference, '2 tags and 1 manifest')
+    for (const gone of ['one', 'two', two.digest]) {
+      assert.equal((await registry.app.inject({ method: 'HEAD', url: `/v2/app/manifests/${gone}` })).statusCode, 404, gone)
+    }
+    await pullsBack(registry, 'app', one.digest, one.digest)
+    registry.store.deletions.undo(record.id)
+    await pullsBack(registry, 'app', 'one', one.digest)
+    await pullsBack(registry, 'app', 'two', two.digest)
+    assert.equal(registry.store.deletions.stateOf(record.id), 'undone')
+  })
+
+  it('refuses a selection naming a tag that does not exist, deleting nothing', async () => {
+    const registry = await startRegistry()
+    const one = await pushImage(registry.app, 'app', 'one')
+    assert.throws(() => registry.store.deletions.deleteSelection('app', ['one', 'nope'], []), /app:nope does not exist/)
+    await pullsBack(registry, 'app', 'one', one.digest)
+  })
+
   it('after a GC removed the content, says clearly that it is too late', async () => {
     const registry = await startRegistry()
     const image = await pushImage(registry.app, 'app', 'v1')
     const deletion = registry.store.deletions.deleteManifest('app', image.digest)
     await new GarbageCollector(registry.store).run({})
+    assert.equal(registry.store.deletions.stateOf(deletion.id), 'permanent')
     assert.throws(() => registry.store.deletions.undo(deletion.id), /too late to undo: .*garbage collection on .* removed it/)
   })
 })
