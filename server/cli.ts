@@ -7,6 +7,8 @@ import { UserError } from './auth/users'
 import { certCommand } from './cli/cert'
 import { fsckCommand } from './cli/fsck'
 import { deleteCommand, deletionsCommand, gcCommand, undoCommand } from './cli/gc'
+import { retentionCommand } from './cli/retention'
+import { RetentionError } from './gc/retention'
 import { serveCommand } from './cli/serve'
 import { trustCommand } from './cli/trust'
 import { userCommand } from './cli/user'
@@ -19,7 +21,7 @@ import { DeleteError, UndoError } from './store/deletions'
 import { DataDirError } from './store/store'
 import { GcBusyError } from './gc/collector'
 
-const commands: Command[] = [serveCommand, fsckCommand, gcCommand, deleteCommand, undoCommand, deletionsCommand, certCommand, trustCommand, userCommand, groupCommand, accessCommand, tokenCommand]
+const commands: Command[] = [serveCommand, fsckCommand, gcCommand, retentionCommand, deleteCommand, undoCommand, deletionsCommand, certCommand, trustCommand, userCommand, groupCommand, accessCommand, tokenCommand]
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2
@@ -28,7 +30,7 @@ function usage(): string {
 }
 
 /** Errors that are the user's to fix: one line on stderr, exit 2. */
-const USER_ERRORS = [UsageError, AddressError, SettingsError, DataDirError, DataDirBusyError, ListenError, UserError, NameNotPermittedError, RemoteError, TrustError, DeleteError, UndoError, GcBusyError, AccessError]
+const USER_ERRORS = [UsageError, AddressError, SettingsError, DataDirError, DataDirBusyError, ListenError, UserError, NameNotPermittedError, RemoteError, TrustError, DeleteError, UndoError, GcBusyError, AccessError, RetentionError]
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv

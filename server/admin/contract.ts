@@ -218,12 +218,31 @@ export interface GcCountsView {
   repositories: number
 }
 
+export interface RetentionRuleView {
+  prefix: string
+  keepLast: number | null
+  keepMatching: string | null
+  dropOlderThanMs: number | null
+  /** the rule in words */
+  summary: string
+}
+
+export interface RetentionPlanView {
+  repository: string
+  prefix: string
+  tags: { name: string; digest: string; reason: string }[]
+}
+
 export interface GcPreviewView extends GcCountsView {
+  /** tags the retention rules would remove first */
+  retention: RetentionPlanView[]
   /** what would go, the largest first (at most 200 of each) */
   items: { kind: 'manifest' | 'blob' | 'repository' | 'upload'; name: string; size: number }[]
 }
 
 export interface GcRunView extends GcCountsView {
+  /** tags the retention rules removed first */
+  retainedAway?: number
   runId: number
   dryRun: boolean
   untagged: boolean
@@ -364,6 +383,9 @@ export interface AdminContract {
   'deletions:undo': { args: { id: number }; result: DeletionView }
   'gc:preview': { args: { untagged: boolean }; result: GcPreviewView }
   'gc:run': { args: { untagged: boolean }; result: GcRunView }
+  'retention:list': { args: Record<string, never>; result: RetentionRuleView[] }
+  'retention:set': { args: { prefix: string; keepLast: number | null; keepMatching: string | null; dropOlderThan: string | null }; result: RetentionRuleView[] }
+  'retention:remove': { args: { prefix: string }; result: RetentionRuleView[] }
   'gc:history': { args: None; result: GcRunView[] }
   'trust:matrix': { args: None; result: TrustMatrix }
   'trust:install': { args: { targets: string[] }; result: TrustMatrix }
@@ -408,7 +430,7 @@ export type ResultOf<C extends Channel> = AdminContract[C]['result']
 export type LiveMessage =
   | { type: 'event'; event: ActivityEvent }
   | { type: 'gc-progress'; progress: GcProgressView }
-  | { type: 'changed'; area: 'trust' | 'settings' | 'certificates' | 'users' | 'access' }
+  | { type: 'changed'; area: 'trust' | 'settings' | 'certificates' | 'users' | 'access' | 'retention' }
 
 /** Every call answers one of these; errors are words a person can act on. */
 export type Reply<T> = { result: T } | { error: string }
@@ -430,6 +452,9 @@ export const CHANNELS: Channel[] = [
   'gc:preview',
   'gc:run',
   'gc:history',
+  'retention:list',
+  'retention:set',
+  'retention:remove',
   'trust:matrix',
   'trust:install',
   'trust:uninstall',

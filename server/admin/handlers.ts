@@ -16,6 +16,7 @@ import type { AccessView, AdminContract, ArgsOf, Channel, EndpointView, PullOpti
 import { LiveHub } from './live'
 import { applyDelete, deleteReference, undoDeletion, type DeleteTarget } from './operations'
 import { StoreQueries } from './queries'
+import { describeRule, parseDuration } from '../gc/retention'
 import { layerFiles } from './layer-files'
 import { TrustView } from './trust-view'
 
@@ -101,6 +102,8 @@ export function createAdminService(berth: Berth): AdminService {
     return view
   }
 
+  const retentionView = () => store.retention.list().map((rule) => ({ ...rule, summary: describeRule(rule) }))
+
   const handlers: AdminHandlers = {
     'overview:get': async () => {
       let free: number | null = null
@@ -167,6 +170,17 @@ export function createAdminService(berth: Berth): AdminService {
       })
     },
     'gc:history': async () => core.gc.history(),
+    'retention:list': async () => retentionView(),
+    'retention:set': async ({ prefix, keepLast, keepMatching, dropOlderThan }) => {
+      store.retention.set({ prefix, keepLast, keepMatching: keepMatching?.trim() || null, dropOlderThanMs: dropOlderThan ? parseDuration(dropOlderThan) : null })
+      live.publish({ type: 'changed', area: 'retention' })
+      return retentionView()
+    },
+    'retention:remove': async ({ prefix }) => {
+      if (!store.retention.remove(prefix)) throw new Error(`no retention rule for ${prefix}`)
+      live.publish({ type: 'changed', area: 'retention' })
+      return retentionView()
+    },
     'trust:matrix': async () => trust.matrix(),
     'trust:install': async ({ targets }) => {
       const matrix = await trust.apply(targets, 'install')

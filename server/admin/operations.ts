@@ -8,6 +8,7 @@ import type { Store } from '../store/store'
 import { certificateInfo } from '../tls/certificates'
 import { decide, parseActions, parseIdentity } from '../auth/rules'
 import { parseRobotScope } from '../auth/tokens'
+import { parseDuration } from '../gc/retention'
 
 export interface ListenerInfo {
   kind: string
@@ -83,6 +84,16 @@ export const operations = {
   gc: async ({ core }: OperationContext, args: { dryRun?: boolean; untagged?: boolean }) =>
     core.gc.run({ dryRun: args.dryRun, untagged: args.untagged }),
   'gc.history': async ({ core }: OperationContext, _args: NoArgs) => core.gc.history(),
+  'retention.list': async ({ core }: OperationContext, _args: NoArgs) => core.store.retention.list(),
+  'retention.set': async ({ core }: OperationContext, args: { prefix: string; keepLast: number | null; keepMatching: string | null; dropOlderThan: string | null }) =>
+    core.store.retention.set({
+      prefix: args.prefix,
+      keepLast: args.keepLast,
+      keepMatching: args.keepMatching,
+      dropOlderThanMs: args.dropOlderThan === null ? null : parseDuration(args.dropOlderThan),
+    }),
+  'retention.remove': async ({ core }: OperationContext, args: { prefix: string }) => ({ removed: core.store.retention.remove(args.prefix) }),
+  'retention.preview': async ({ core }: OperationContext, _args: NoArgs) => core.store.retention.plan(),
   /** `repository`, `repository:tag` or `repository@digest` */
   delete: async ({ core }: OperationContext, args: { reference: string }) => deleteReference(core.store, parseDeleteTarget(args.reference)),
   /** several `repository:tag` / `repository@digest` references of one repository, as one deletion */

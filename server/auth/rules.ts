@@ -35,7 +35,8 @@ export interface Decision {
 export class AccessError extends Error {}
 
 const WHO = /^(anonymous|authenticated|(user|group|token|cert):[A-Za-z0-9._@-]{1,64})$/
-const PREFIX = /^(\*|[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*\/?)$/
+/** `*`, a folder such as `apps/web/`, or a repository name: what grants and retention rules apply to. */
+export const PREFIX = /^(\*|[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*\/?)$/
 
 export function identityText(identity: Identity): string {
   return identity.kind === 'anonymous' ? 'anonymous' : `${identity.kind}:${identity.name}`

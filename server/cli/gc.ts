@@ -15,7 +15,8 @@ Mark and sweep, online: pushes and pulls go on while it runs (a running server d
   --json       {"manifests":N,"blobs":N,"bytes":N,"uploads":N,"repositories":N}
 
 blobs counts config and layer blobs (not manifests); bytes is the disk space freed, manifests
-included. After a run, deletions of what it removed can no longer be undone.`,
+included. After a run, deletions of what it removed can no longer be undone. The retention
+rules (berth retention) run first.`,
 
   async run(argv) {
     const { values } = parseFlags(argv, { 'data-dir': { type: 'string' }, 'dry-run': { type: 'boolean' }, untagged: { type: 'boolean' }, json: { type: 'boolean' } })
@@ -25,6 +26,7 @@ included. After a run, deletions of what it removed can no longer be undone.`,
     if (values.json) out(JSON.stringify({ manifests, blobs, bytes, uploads, repositories }))
     else {
       const verb = result.dryRun ? 'would remove' : 'removed'
+      if (result.retainedAway) out(`berth: the retention rules ${result.dryRun ? 'would remove' : 'removed'} ${result.retainedAway} tags first (\`berth retention preview\` lists them)`)
       out(`berth: gc ${verb} ${manifests} manifests, ${blobs} blobs, ${uploads} stale uploads and ${repositories} empty repositories, freeing ${formatBytes(bytes)}`)
     }
     return 0

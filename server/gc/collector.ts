@@ -14,11 +14,14 @@
 //    transaction; the files go right after, and recovery finishes the queue after a crash.
 import { rmSync } from 'node:fs'
 import { setImmediate as nextTick } from 'node:timers/promises'
+import type { RetentionPlan } from './retention'
 import { parseDigest } from '../store/references'
 import type { Store } from '../store/store'
 
 export interface GcOptions {
   dryRun?: boolean
+  /** apply the retention rules first (default: yes) */
+  retention?: boolean
   /** treat a manifest that lost its last tag as garbage unless something kept reaches it */
   untagged?: boolean
   /** how long fresh (never referenced) content is kept; default one hour */
@@ -47,11 +50,15 @@ export interface GcCounts {
 }
 
 export interface GcPreview extends GcCounts {
+  /** tags the retention rules would remove first, by repository */
+  retention: RetentionPlan[]
   /** what would go, the largest first */
   items: { kind: 'manifest' | 'blob' | 'repository' | 'upload'; name: string; size: number }[]
 }
 
 export interface GcResult extends GcCounts {
+  /** tags the retention rules removed (or, in a dry run, would remove); absent in the history */
+  retainedAway?: number
   runId: number
   dryRun: boolean
   untagged: boolean
@@ -98,11 +105,17 @@ export class GarbageCollector {
       const progress = options.onProgress ?? (() => {})
       progress({ phase: 'mark', done: 0, total: 1 })
       this.store.events.flush()
+      if (options.dryRun) {
+        const { plan, retention } = this.afterRetention(options, () => this.plan(options))
+        progress({ phase: 'done', done: 1, total: 1 })
+        return { ...this.record(plan.startedAt, options, planCounts(plan)), retainedAway: tagCount(retention) }
+      }
+      const retention = options.retention === false ? [] : this.store.retention.apply().plans
       const plan = this.plan(options)
       progress({ phase: 'mark', done: 1, total: 1 })
-      const counts = options.dryRun ? planCounts(plan) : await this.apply(plan, progress)
+      const counts = await this.apply(plan, progress)
       progress({ phase: 'done', done: 1, total: 1 })
-      return this.record(plan.startedAt, options, counts)
+      return { ...this.record(plan.startedAt, options, counts), retainedAway: tagCount(retention) }
     } finally {
       this.running = false
     }
@@ -111,13 +124,14 @@ export class GarbageCollector {
   /** What a run would remove now, by name, removing nothing (the GUI's preview). */
   preview(options: GcOptions = {}, limit = 200): GcPreview {
     this.store.events.flush()
-    const plan = this.plan(options)
+    const { plan, retention } = this.afterRetention(options, () => this.plan(options))
     // a preview is a dry run: it shows in the history like one
     this.record(plan.startedAt, { ...options, dryRun: true }, planCounts(plan))
     const names = new Map(this.store.db.prepare<[], { id: number; name: string }>('SELECT id, name FROM repositories').all().map((r) => [r.id, r.name]))
     const largest = <T extends { size: number }>(items: T[]) => [...items].sort((a, b) => b.size - a.size).slice(0, limit)
     return {
       ...planCounts(plan),
+      retention,
       items: [
         ...largest(plan.manifests).map((m) => ({ kind: 'manifest' as const, name: `${names.get(m.repository_id)}@${m.digest}`, size: m.size })),
         ...largest(plan.blobs).map((b) => ({ kind: 'blob' as const, name: b.digest, size: b.size })),
@@ -125,6 +139,26 @@ export class GarbageCollector {
         ...plan.uploads.slice(0, limit).map((id) => ({ kind: 'upload' as const, name: id, size: 0 })),
       ],
     }
+  }
+
+  /**
+   * `compute` on the store as it will be once the retention rules have run, without keeping
+   * their deletions: they are applied quietly in a transaction that is rolled back.
+   */
+  private afterRetention<T>(options: GcOptions, compute: () => T): { plan: T; retention: RetentionPlan[] } {
+    if (options.retention === false || this.store.retention.list().length === 0) return { plan: compute(), retention: [] }
+    let outcome: { plan: T; retention: RetentionPlan[] } | undefined
+    const rollback = new Error('rollback')
+    try {
+      this.store.db.transaction(() => {
+        const { plans } = this.store.retention.apply({ quiet: true })
+        outcome = { plan: compute(), retention: plans }
+        throw rollback
+      })()
+    } catch (error) {
+      if (error !== rollback) throw error
+    }
+    return outcome!
   }
 
   /**
@@ -399,6 +433,10 @@ export class GarbageCollector {
     }
     return { runId, dryRun: Boolean(options.dryRun), untagged: Boolean(options.untagged), startedAt, finishedAt, ...counts }
   }
+}
+
+function tagCount(plans: RetentionPlan[]): number {
+  return plans.reduce((n, p) => n + p.tags.length, 0)
 }
 
 function mebibytes(bytes: number): string {

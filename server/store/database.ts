@@ -190,6 +190,16 @@ const migrations: string[] = [
   DROP TABLE deletions;
   ALTER TABLE deletions_v6 RENAME TO deletions;
   `,
+  // 7: retention rules per repository prefix, applied by each garbage collection
+  `
+  CREATE TABLE retention_rules (
+    prefix TEXT PRIMARY KEY,
+    keep_last INTEGER CHECK (keep_last IS NULL OR keep_last >= 0),
+    keep_matching TEXT,
+    drop_older_than_ms INTEGER CHECK (drop_older_than_ms IS NULL OR drop_older_than_ms > 0),
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ]
 
 export function openDatabase(path: string): Db {

@@ -25,9 +25,9 @@ interface ManifestSnapshot {
 
 interface Snapshot {
   /** for a tag delete: the tag and the manifest it named */
-  tag?: { name: string; digest: string }
-  /** for a selection: tags removed on their own (their manifests stayed) */
-  tags?: { name: string; digest: string }[]
+  tag?: { name: string; digest: string; updatedAt?: number }
+  /** for a selection: tags removed on their own (their manifests stayed); undo restores their time */
+  tags?: { name: string; digest: string; updatedAt?: number }[]
   manifests: ManifestSnapshot[]
 }
 
@@ -51,13 +51,13 @@ export class Deletions {
   deleteTag(repository: string, tag: string): DeletionRecord {
     return this.db.transaction(() => {
       const row = this.db
-        .prepare<[string, string], { digest: string }>(
-          'SELECT m.digest FROM tags t JOIN repositories r ON r.id = t.repository_id JOIN manifests m ON m.id = t.manifest_id WHERE r.name = ? AND t.name = ?',
+        .prepare<[string, string], { digest: string; updated_at: number }>(
+          'SELECT m.digest, t.updated_at FROM tags t JOIN repositories r ON r.id = t.repository_id JOIN manifests m ON m.id = t.manifest_id WHERE r.name = ? AND t.name = ?',
         )
         .get(repository, tag)
       if (!row) throw new DeleteError(`${repository}:${tag} does not exist`)
       this.db.prepare('DELETE FROM tags WHERE name = ? AND repository_id = (SELECT id FROM repositories WHERE name = ?)').run(tag, repository)
-      return this.record('tag', repository, tag, { tag: { name: tag, digest: row.digest }, manifests: [] })
+      return this.record('tag', repository, tag, { tag: { name: tag, digest: row.digest, updatedAt: row.updated_at }, manifests: [] })
     })()
   }
 
@@ -93,14 +93,14 @@ export class Deletions {
         manifests.push(...snapshot)
       }
       const selected = new Set(digests)
-      const tagDigest = this.db.prepare<[string, string], { digest: string }>(
-        'SELECT m.digest FROM tags t JOIN repositories r ON r.id = t.repository_id JOIN manifests m ON m.id = t.manifest_id WHERE r.name = ? AND t.name = ?',
+      const tagDigest = this.db.prepare<[string, string], { digest: string; updated_at: number }>(
+        'SELECT m.digest, t.updated_at FROM tags t JOIN repositories r ON r.id = t.repository_id JOIN manifests m ON m.id = t.manifest_id WHERE r.name = ? AND t.name = ?',
       )
-      const lone: { name: string; digest: string }[] = []
+      const lone: { name: string; digest: string; updatedAt: number }[] = []
       for (const tag of new Set(tags)) {
         const row = tagDigest.get(repository, tag)
         if (!row) throw new DeleteError(`${repository}:${tag} does not exist`)
-        if (!selected.has(row.digest)) lone.push({ name: tag, digest: row.digest })
+        if (!selected.has(row.digest)) lone.push({ name: tag, digest: row.digest, updatedAt: row.updated_at })
       }
       const dropTag = this.db.prepare('DELETE FROM tags WHERE name = ? AND repository_id = (SELECT id FROM repositories WHERE name = ?)')
       for (const tag of lone) dropTag.run(tag.name, repository)
@@ -171,7 +171,7 @@ export class Deletions {
           .prepare<[number, string], { id: number }>('SELECT id FROM manifests WHERE repository_id = ? AND digest = ?')
           .get(repositoryId, snapshot.tag.digest)
         if (!manifest) throw tooLate(`the manifest ${snapshot.tag.digest} is no longer stored`)
-        this.restoreTag(repositoryId, snapshot.tag.name, manifest.id)
+        this.restoreTag(repositoryId, snapshot.tag.name, manifest.id, snapshot.tag.updatedAt)
       }
       // children before the indexes that name them
       const ordered = [...snapshot.manifests].sort((a, b) => a.children.length - b.children.length)
@@ -181,7 +181,7 @@ export class Deletions {
           .prepare<[number, string], { id: number }>('SELECT id FROM manifests WHERE repository_id = ? AND digest = ?')
           .get(repositoryId, tag.digest)
         if (!manifest) throw tooLate(`the manifest ${tag.digest} of tag ${tag.name} is no longer stored`)
-        this.restoreTag(repositoryId, tag.name, manifest.id)
+        this.restoreTag(repositoryId, tag.name, manifest.id, tag.updatedAt)
       }
       this.db.prepare('UPDATE deletions SET undone_at = ? WHERE id = ?').run(Date.now(), row.id)
       return { id: row.id, at: row.at, kind: row.kind, repository: row.repository, reference: row.reference, undoneAt: Date.now(), state: 'undone' as const }
@@ -219,8 +219,8 @@ export class Deletions {
   }
 
   /** A tag pushed again since the delete now names something newer: it is left alone. */
-  private restoreTag(repositoryId: number, tag: string, manifestId: number): void {
-    this.db.prepare('INSERT OR IGNORE INTO tags (repository_id, name, manifest_id, updated_at) VALUES (?, ?, ?, ?)').run(repositoryId, tag, manifestId, Date.now())
+  private restoreTag(repositoryId: number, tag: string, manifestId: number, updatedAt = Date.now()): void {
+    this.db.prepare('INSERT OR IGNORE INTO tags (repository_id, name, manifest_id, updated_at) VALUES (?, ?, ?, ?)').run(repositoryId, tag, manifestId, updatedAt)
     this.db.prepare('UPDATE manifests SET claimed = 1 WHERE id = ?').run(manifestId)
   }
 

@@ -2,6 +2,7 @@
 import { access, chmod, constants, mkdir, stat } from 'node:fs/promises'
 import type Database from 'better-sqlite3'
 import { BlobStore } from './blobs'
+import { Retention } from '../gc/retention'
 import { Deletions } from './deletions'
 import { openDatabase } from './database'
 import { EventLog } from './events'
@@ -23,6 +24,7 @@ export class Store {
     readonly manifests: ManifestStore,
     readonly events: EventLog,
     readonly deletions: Deletions,
+    readonly retention: Retention,
     readonly recovery: RecoveryReport,
   ) {}
 
@@ -41,7 +43,9 @@ export class Store {
     const uploads = new UploadStore(db, layout, blobs)
     const manifests = new ManifestStore(db, repositories)
     const recovery = await recoverStore(db, layout, blobs)
-    return new Store(layout, db, blobs, uploads, manifests, new EventLog(db), new Deletions(db, repositories), recovery)
+    const events = new EventLog(db)
+    const deletions = new Deletions(db, repositories)
+    return new Store(layout, db, blobs, uploads, manifests, events, deletions, new Retention(db, deletions, events), recovery)
   }
 
   fsck(options: { repair?: boolean } = {}): Promise<FsckReport> {

@@ -9,6 +9,7 @@ import { useAction, useCall } from '../hooks'
 import { useLive } from '../live'
 import { describeDeletion, useUndo } from '../undo'
 import { RecentDeletions } from './Repository'
+import { RetentionCard, RetentionPreview } from './Retention'
 
 const PHASES: Record<string, string> = {
   mark: 'Marking what is in use',
@@ -72,6 +73,7 @@ export function GcPage() {
 
       {preview && (
         <Card title="Preview">
+          <RetentionPreview plans={preview.retention} />
           {preview.bytes === 0 && preview.uploads === 0 && preview.repositories === 0 ? (
             <p>Nothing to collect: everything stored is in use.</p>
           ) : (
@@ -110,6 +112,8 @@ export function GcPage() {
         </Card>
       )}
 
+      <RetentionCard />
+
       {pending.length > 0 && (
         <RecentDeletions title="Recently deleted, pending garbage collection" deletions={pending} onUndo={undo.undo} busy={undo.busy} />
       )}
@@ -144,6 +148,7 @@ export function GcPage() {
 
       {result && (
         <Notice kind="success">
+          {result.retainedAway ? `The retention rules removed ${plural(result.retainedAway, 'tag')}. ` : ''}
           Freed <strong>{bytes(result.bytes)}</strong>: removed {plural(result.manifests, 'manifest')}, {plural(result.blobs, 'blob')}, {plural(result.uploads, 'stale upload')}{' '}
           and {plural(result.repositories, 'empty repository')} in {((result.finishedAt - result.startedAt) / 1000).toFixed(1)} s.
         </Notice>
