@@ -38,14 +38,24 @@ export function createAdminService(berth: Berth): AdminService {
   const trust = new TrustView(berth)
   const live = new LiveHub(store)
 
-  const endpoints = (): EndpointView[] =>
-    berth.listeners
+  /** The TLS addresses podman (and skopeo, buildah) trust now: its certs.d or the system store. */
+  const podmanTrusted = async (): Promise<Set<string>> => {
+    if (!berth.listeners.some((l) => l.kind === 'https' || l.kind === 'mtls')) return new Set()
+    const matrix = await trust.matrix()
+    const cells = matrix.cells.filter((c) => ['podman', 'podman-rootless', 'system'].includes(c.target) && c.state === 'installed')
+    const everywhere = cells.some((c) => c.endpoint === '*')
+    return new Set(everywhere ? matrix.endpoints.map((e) => e.address) : cells.map((c) => c.endpoint))
+  }
+  const endpoints = async (): Promise<EndpointView[]> => {
+    const trusted = await podmanTrusted()
+    return berth.listeners
       .filter((l) => l.kind !== 'admin')
       .map((l) => {
         const address = clientAddress(l.host, l.port)
         const writes = l.kind === 'mtls' ? 'client-certificate' : l.kind === 'https' ? (berth.settings().httpsWriteInForce ?? 'off') : 'open'
-        return { kind: l.kind, url: l.url, address, writes, commands: endpointCommands(l.kind, address, writes) }
+        return { kind: l.kind, url: l.url, address, writes, commands: endpointCommands(l.kind, address, writes, trusted.has(address)) }
       })
+  }
   const pullOptions = async (): Promise<PullOption[]> => {
     const https = berth.listeners.find((l) => l.kind === 'https')
     const http = berth.listeners.find((l) => l.kind === 'http')
@@ -56,10 +66,7 @@ export function createAdminService(berth: Berth): AdminService {
     const dockerAddress = tls ?? plain
     if (dockerAddress) options.push({ client: 'docker', template: `docker pull ${dockerAddress}/{ref}`, note: tls ? 'the TLS endpoint' : 'the plain-HTTP endpoint' })
     // podman and skopeo verify TLS even on loopback: the TLS endpoint once they trust Berth's CA
-    const matrix = tls ? await trust.matrix() : null
-    const trusted = Boolean(
-      matrix?.cells.some((c) => ['podman', 'podman-rootless', 'system'].includes(c.target) && c.state === 'installed' && (c.endpoint === '*' || c.endpoint === tls)),
-    )
+    const trusted = tls !== null && (await podmanTrusted()).has(tls)
     const [address, insecure, note] = tls && trusted
       ? [tls, false, 'the TLS endpoint (trust for podman is installed)']
       : plain
@@ -116,7 +123,7 @@ export function createAdminService(berth: Berth): AdminService {
       return {
         version: packageJson.version,
         dataDir: berth.dataDir,
-        endpoints: endpoints(),
+        endpoints: await endpoints(),
         trust: await trust.summary(),
         storage: { ...queries.storage(), free },
         counts: queries.counts(),
@@ -286,20 +293,24 @@ export function clientAddress(host: string, port: number): string {
   return formatAuthority(host, port)
 }
 
-function endpointCommands(kind: string, address: string, writes: string): EndpointView['commands'] {
+/** First-push and pull commands for one endpoint; podman's form follows whether it trusts Berth's CA. */
+function endpointCommands(kind: string, address: string, writes: string, podmanTrusts: boolean): EndpointView['commands'] {
   const image = `${address}/hello:dev`
   const commands: EndpointView['commands'] = []
   if (kind === 'mtls') {
     // docker never sends a client certificate to a loopback registry (trust/quirks.ts): podman and skopeo only
-    commands.push({ label: 'push with podman', command: `podman push hello:dev ${image}` })
-    commands.push({ label: 'copy with skopeo', command: `skopeo copy containers-storage:localhost/hello:dev docker://${image}` })
+    const first = podmanTrusts ? '' : ' (after installing trust for podman)'
+    commands.push({ label: `push with podman${first}`, command: `podman push hello:dev ${image}` })
+    commands.push({ label: `copy with skopeo${first}`, command: `skopeo copy containers-storage:localhost/hello:dev docker://${image}` })
     commands.push({ label: 'pull', command: `podman pull ${image}` })
     return commands
   }
   if (writes === 'users') commands.push({ label: 'log in', command: `docker login ${address}` })
   if (writes !== 'off') {
     commands.push({ label: 'push with docker', command: `docker tag hello:dev ${image} && docker push ${image}` })
-    commands.push({ label: 'push with podman', command: `podman push${kind === 'http' ? ' --tls-verify=false' : ''} hello:dev ${image}` })
+    // plain HTTP, or TLS podman does not trust yet: it must be told not to verify
+    const insecure = kind === 'http' || !podmanTrusts
+    commands.push({ label: insecure && kind !== 'http' ? 'push with podman (until trust is installed)' : 'push with podman', command: `podman push${insecure ? ' --tls-verify=false' : ''} hello:dev ${image}` })
   }
   commands.push({ label: 'pull', command: `${kind === 'http' ? 'podman pull --tls-verify=false' : 'docker pull'} ${image}` })
   return commands

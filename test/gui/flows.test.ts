@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { authority, startBerth, type BerthServer } from '../helpers/berth-process'
 import { launchBrowser, missingBrowser, screenshot } from '../helpers/browser'
-import { buildImage, buildMultiArch, missingTools, run } from '../helpers/containers'
+import { attempt, buildImage, buildMultiArch, missingTools, run } from '../helpers/containers'
 import { tempDir } from '../helpers/fixtures'
 import { BerthGui } from './gui-pages'
 
@@ -145,6 +145,15 @@ describe('the GUI in Chromium', { timeout: 600_000 }, () => {
   })
 
   it('installs trust for podman-rootless and the matrix turns green; the files are where podman reads them', { skip }, async () => {
+    const https = new URL(server.urls.https).port
+    // before: "Copy pull" sends podman to the plain-HTTP port, told not to verify
+    const podmanPull = async () => {
+      await gui.go('repository', 'team/multi')
+      const row = page.locator('tr[data-tag="v1"]')
+      await row.getByText('Copy pull').click()
+      return row.locator('.menu-panel').innerText()
+    }
+    assert.match(await podmanPull(), new RegExp(`podman pull --tls-verify=false localhost:${new URL(server.http).port}/team/multi:v1`))
     await gui.go('trust')
     const row = page.locator('tr[data-target="podman-rootless"]')
     await row.waitFor()
@@ -154,7 +163,6 @@ describe('the GUI in Chromium', { timeout: 600_000 }, () => {
     await row.locator('.badge', { hasText: 'missing' }).first().waitFor({ state: 'detached' })
     const cells = await row.locator('td .badge').allInnerTexts()
     assert.ok(cells.length >= 2 && cells.every((c) => c === 'installed'), cells.join(','))
-    const https = new URL(server.urls.https).port
     const caFile = join(home, '.config', 'containers', 'certs.d', `localhost:${https}`, 'ca.crt')
     assert.ok(existsSync(caFile), caFile)
     await row.getByRole('button', { name: 'Check' }).click()
@@ -163,6 +171,10 @@ describe('the GUI in Chromium', { timeout: 600_000 }, () => {
     assert.doesNotMatch(await doctor.innerText(), /\bfail\b/)
     await doctor.getByRole('button', { name: 'Close' }).click()
     await screenshot(page, 'trust')
+    // after: the TLS endpoint, verified
+    const after = await podmanPull()
+    assert.match(after, new RegExp(`podman pull localhost:${https}/team/multi:v1`))
+    assert.match(after, new RegExp(`podman pull localhost:${https}/team/multi@sha256:[0-9a-f]{64}`))
   })
 
   it('issues a client certificate whose downloaded certs.d bundle pushes to the mTLS listener', { skip }, async () => {
@@ -184,6 +196,22 @@ describe('the GUI in Chromium', { timeout: 600_000 }, () => {
     const pushed = await fetch(`${server.http}/v2/ci/app/manifests/v1`, { method: 'HEAD' })
     assert.equal(pushed.status, 200)
     assert.ok(readFileSync(join(certsDir, mtls, 'client.key'), 'utf8').includes('PRIVATE KEY'))
+    // the unpack command shown after issuing names the file that was saved
+    assert.match(await page.getByRole('status').filter({ hasText: 'Issued' }).innerText(), /tar -xzf ~\/Downloads\/berth-client-ci-runner\.tar\.gz -C ~\/\.config\/containers\/certs\.d/)
+
+    // revoked after a confirmation: the next push is refused, and Activity says why with a way to fix it
+    await page.getByRole('button', { name: 'Revoke ci-runner' }).click()
+    const confirm = page.getByRole('dialog')
+    assert.match(await confirm.innerText(), /refused by the mTLS endpoint at once/)
+    await confirm.getByRole('button', { name: 'Revoke' }).click()
+    await page.locator('tr[data-client="ci-runner"]').getByText('revoked').waitFor()
+    const refused = await attempt('skopeo', ['copy', '--dest-cert-dir', join(certsDir, mtls), `containers-storage:${image}`, `docker://${mtls}/ci/app:v2`])
+    assert.equal(refused.ok, false)
+    await gui.go('activity')
+    const failure = page.locator('li.failure', { hasText: 'revoked client certificate' })
+    await failure.waitFor({ timeout: 10_000 })
+    await failure.getByRole('button', { name: 'Issue a client certificate' }).click()
+    await gui.heading('Certificates & trust')
   })
 
   it('explains a failure in the activity log: plain HTTP sent to the TLS port', { skip }, async () => {
