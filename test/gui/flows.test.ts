@@ -141,7 +141,10 @@ describe('the GUI in Chromium', { timeout: 600_000 }, () => {
     assert.match(await result.innerText(), new RegExp(`Freed ${bytes.replace('.', '\\.')}: removed 1 manifest, 2 blobs`))
     const gone = await fetch(`${server.http}/v2/team/app/manifests/v1`)
     assert.equal(gone.status, 404)
-    await page.locator('.card', { hasText: 'History' }).getByText('run, untagged', { exact: true }).waitFor()
+    const history = page.locator('.card', { hasText: 'History' })
+    await history.getByText('run, untagged', { exact: true }).waitFor()
+    // the preview was a dry run, and shows as one
+    await history.getByText('dry run, untagged', { exact: true }).first().waitFor()
   })
 
   it('installs trust for podman-rootless and the matrix turns green; the files are where podman reads them', { skip }, async () => {
@@ -222,6 +225,9 @@ describe('the GUI in Chromium', { timeout: 600_000 }, () => {
     await failure.waitFor({ timeout: 10_000 })
     assert.match(await failure.innerText(), /Fix:/)
     assert.match(await page.locator('.activity').innerText(), /push\s+team\/app:v1/)
+    // the deletes the GC made permanent no longer claim to be undoable
+    assert.match(await page.locator('.activity').innerText(), /deletion \d+ \(permanent: a garbage collection removed it\)/)
+    assert.doesNotMatch(await page.locator('.activity').innerText(), /\(undoable\)/)
     await screenshot(page, 'activity')
   })
 

@@ -170,6 +170,23 @@ describe('the GUI at scale', { timeout: 600_000 }, () => {
     await page.getByRole('status').filter({ hasText: 'Restored' }).getByRole('button', { name: 'Dismiss' }).click()
   })
 
+  it('asks before an added tag moves an existing tag to another manifest', { skip }, async () => {
+    await gui.go('repository', 'ci/app')
+    await page.getByLabel('Filter tags').fill('1.0.1')
+    const row = page.locator('tr[data-tag="1.0.1"]')
+    await row.waitFor()
+    const before = await fetch(`${server.http}/v2/ci/app/manifests/1.0.0`, { method: 'HEAD' })
+    await row.getByRole('button', { name: 'Add tag' }).click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel('New tag').fill('1.0.0')
+    await dialog.getByRole('button', { name: 'Add tag' }).click()
+    await dialog.getByRole('alert').getByText('ci/app:1.0.0 already names').waitFor()
+    // nothing moved yet
+    assert.equal((await fetch(`${server.http}/v2/ci/app/manifests/1.0.0`, { method: 'HEAD' })).headers.get('docker-content-digest'), before.headers.get('docker-content-digest'))
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
+    await dialog.waitFor({ state: 'detached' })
+  })
+
   it('deletes a repository and offers Undo on the list it lands on', { skip }, async () => {
     await gui.go('repository', 'ci/big')
     await page.getByRole('button', { name: 'Delete repository' }).click()

@@ -86,26 +86,26 @@ export function GcPage() {
                 <p className="muted small">The largest 200 of each kind are listed; the totals above count everything.</p>
               )}
               <div className="table-scroll">
-              <table>
-                <thead>
-                  <tr>
-                    <th>What</th>
-                    <th>Name</th>
-                    <th>Size</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {preview.items.map((item) => (
-                    <tr key={`${item.kind}:${item.name}`}>
-                      <td>{item.kind}</td>
-                      <td>
-                        <code title={item.name}>{item.kind === 'blob' ? shortDigest(item.name) : item.name.replace(/@(sha256:[0-9a-f]{12})[0-9a-f]+/, '@$1')}</code>
-                      </td>
-                      <td>{item.size ? bytes(item.size) : '–'}</td>
+                <table>
+                  <thead>
+                    <tr>
+                      <th>What</th>
+                      <th>Name</th>
+                      <th>Size</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {preview.items.map((item) => (
+                      <tr key={`${item.kind}:${item.name}`}>
+                        <td>{item.kind}</td>
+                        <td>
+                          <code title={item.name}>{item.kind === 'blob' ? shortDigest(item.name) : item.name.replace(/@(sha256:[0-9a-f]{12})[0-9a-f]+/, '@$1')}</code>
+                        </td>
+                        <td>{item.size ? bytes(item.size) : '–'}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
               </div>
             </>
           )}

@@ -204,38 +204,38 @@ export function ManifestPage({ repository, digest }: { repository: string; diges
       {data.layers.length > 0 && (
         <Card title={`Layers (${data.layers.length})`}>
           <div className="table-scroll">
-          <table>
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>Digest</th>
-                <th>Size</th>
-                <th>Created by</th>
-                <th>Shared with</th>
-                <th>
-                  <span className="visually-hidden">Files</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.layers.map((layer, i) => (
-                <tr key={`${layer.digest}-${i}`}>
-                  <td>{i + 1}</td>
-                  <td title={`${layer.digest}\n${layer.mediaType}`} className="digest">
-                    <code>{shortDigest(layer.digest)}</code>
-                  </td>
-                  <td className="nowrap">{bytes(layer.size)}</td>
-                  <td>{steps[i] ? <code className="small">{steps[i]!.createdBy ?? steps[i]!.comment ?? '–'}</code> : <span className="muted">–</span>}</td>
-                  <td>{layer.sharedWith === 0 ? <span className="muted">only this image</span> : `${layer.sharedWith} other image${layer.sharedWith === 1 ? '' : 's'}`}</td>
-                  <td className="row-actions">
-                    <button type="button" className="small" aria-expanded={opened === layer.digest} onClick={() => setOpened(opened === layer.digest ? undefined : layer.digest)}>
-                      {opened === layer.digest ? 'Hide files' : 'Files'}
-                    </button>
-                  </td>
+            <table>
+              <thead>
+                <tr>
+                  <th>#</th>
+                  <th>Digest</th>
+                  <th>Size</th>
+                  <th>Created by</th>
+                  <th>Shared with</th>
+                  <th>
+                    <span className="visually-hidden">Files</span>
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {data.layers.map((layer, i) => (
+                  <tr key={`${layer.digest}-${i}`}>
+                    <td>{i + 1}</td>
+                    <td title={`${layer.digest}\n${layer.mediaType}`} className="digest">
+                      <code>{shortDigest(layer.digest)}</code>
+                    </td>
+                    <td className="nowrap">{bytes(layer.size)}</td>
+                    <td>{steps[i] ? <code className="small">{steps[i]!.createdBy ?? steps[i]!.comment ?? '–'}</code> : <span className="muted">–</span>}</td>
+                    <td>{layer.sharedWith === 0 ? <span className="muted">only this image</span> : `${layer.sharedWith} other image${layer.sharedWith === 1 ? '' : 's'}`}</td>
+                    <td className="row-actions">
+                      <button type="button" className="small" aria-expanded={opened === layer.digest} onClick={() => setOpened(opened === layer.digest ? undefined : layer.digest)}>
+                        {opened === layer.digest ? 'Hide files' : 'Files'}
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
           </div>
           {opened && <LayerFiles repository={repository} digest={opened} onClose={() => setOpened(undefined)} />}
         </Card>

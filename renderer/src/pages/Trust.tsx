@@ -171,23 +171,23 @@ function MatrixCard() {
                     {!target.applies ? (
                       <span className="muted small">nothing to install here</span>
                     ) : (
-                    <>
-                    {installed ? (
-                      <button type="button" className="small" onClick={() => apply(target.id, 'uninstall')} disabled={action.busy}>
-                        Uninstall
-                      </button>
-                    ) : (
-                      <button type="button" className="small primary" onClick={() => apply(target.id, 'install')} disabled={action.busy} aria-label={`Install trust for ${target.label}`}>
-                        Install
-                      </button>
-                    )}
-                    <button type="button" className="small" onClick={() => check(target.id)} disabled={action.busy}>
-                      Check
-                    </button>
-                    <button type="button" className="small" onClick={() => show(target.id, installed ? 'uninstall' : 'install')} disabled={action.busy}>
-                      Show me the commands
-                    </button>
-                    </>
+                      <>
+                        {installed ? (
+                          <button type="button" className="small" onClick={() => apply(target.id, 'uninstall')} disabled={action.busy}>
+                            Uninstall
+                          </button>
+                        ) : (
+                          <button type="button" className="small primary" onClick={() => apply(target.id, 'install')} disabled={action.busy} aria-label={`Install trust for ${target.label}`}>
+                            Install
+                          </button>
+                        )}
+                        <button type="button" className="small" onClick={() => check(target.id)} disabled={action.busy}>
+                          Check
+                        </button>
+                        <button type="button" className="small" onClick={() => show(target.id, installed ? 'uninstall' : 'install')} disabled={action.busy}>
+                          Show me the commands
+                        </button>
+                      </>
                     )}
                   </td>
                 </tr>
