@@ -25,6 +25,7 @@ import {
   type HttpsWritePolicy,
   type Settings,
 } from './settings'
+import { checkReadiness, DEFAULT_MIN_FREE_BYTES, type Readiness } from './health'
 import type { FsckReport } from './store/fsck'
 import { StoreLayout } from './store/layout'
 import { prepareDataDir, type Store } from './store/store'
@@ -57,6 +58,8 @@ export interface BerthOptions {
   rendererDir?: string
   /** what can restart Berth to apply listener changes (the desktop app can restart itself) */
   restart?: () => void
+  /** below this much free disk /readyz and `berth status` say not ready (default 512 MiB) */
+  minFreeBytes?: number
   /** where the server reports what it does by itself (scheduled GC) */
   log?: (line: string) => void
 }
@@ -93,6 +96,8 @@ export interface Berth {
   /** present when the shell can restart Berth */
   readonly restart?: () => void
   fsck(options?: { repair?: boolean }): Promise<FsckReport>
+  /** the store, every listener and the disk, as /readyz reports them */
+  readiness(): Promise<Readiness>
   /** Stops accepting requests, lets in-flight ones finish (parking uploads after a grace period), closes the store. */
   close(): Promise<void>
 }
@@ -130,11 +135,17 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
   let httpsAccess: AccessOptions | undefined
   const policy = { deleteEnabled: options.deleteEnabled ?? true }
   let core: Core | undefined
+  /** every registry and admin listener's app, for readiness */
+  const serving: { name: string; app: FastifyInstance }[] = []
+  const readiness = (): Promise<Readiness> => {
+    if (!core) return Promise.reject(new Error('the server is still starting'))
+    return checkReadiness({ store: core.store, dataDir: options.dataDir, minFreeBytes: options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES, listeners: () => serving })
+  }
   const control = await listenControl(layout, async (path, body) => {
     if (!core) throw new Error('the server is still starting')
     const name = path.replace(/^\/(op\/)?/, '')
     if (!isOperation(name)) throw new Error(`unknown control request ${path}`)
-    return operations[name]({ core, listeners }, body as never)
+    return operations[name]({ core, listeners, readiness }, body as never)
   })
   const apps: FastifyInstance[] = []
   /** TLS apps and how to rebuild their context, for renewal */
@@ -159,26 +170,34 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     const mtlsExtra = () => ({ ca: pki.clientCa.certPem, requestCert: true, rejectUnauthorized: true })
 
     if (http) {
-      const app = await buildRegistryApp({ store, policy, onStorageFailure, hostNames: namesOf(http) })
+      const app = await buildRegistryApp({ store, policy, onStorageFailure, readiness, hostNames: namesOf(http) })
       apps.push(app)
-      listeners.push(await listen(app, 'http', http))
+      listeners.push(await listen(app, 'http', http, serving))
     }
     if (https) {
       const writes = resolveHttpsWrite(options.httpsWrite ?? 'auto', https.host)
       // one object the access policy reads on every request, so a settings change applies at once
       httpsAccess = { writes, auth: options.auth ?? 'token', tls: true, users, rules: core.rules, robots: core.robots, tokenSigner: core.tokenSigner, throttle: options.loginThrottle }
-      const app = await buildRegistryApp({ store, policy, https: tls(), access: httpsAccess, onStorageFailure, hostNames: namesOf(https) })
+      const app = await buildRegistryApp({ store, policy, https: tls(), access: httpsAccess, onStorageFailure, readiness, hostNames: namesOf(https) })
       apps.push(app)
       secured.push({ app, context: () => tls() })
-      const running = await listen(app, 'https', https)
+      const running = await listen(app, 'https', https, serving)
       recordTlsFailures(app, store.events, { mtls: false, address: () => running.url })
       listeners.push(running)
     }
     if (mtls) {
-      const app = await buildRegistryApp({ store, policy, https: tls(mtlsExtra()), access: { writes: 'client-certificate', tls: true, pki, rules: core.rules, robots: core.robots }, onStorageFailure, hostNames: namesOf(mtls) })
+      const app = await buildRegistryApp({
+        store,
+        policy,
+        https: tls(mtlsExtra()),
+        access: { writes: 'client-certificate', tls: true, pki, rules: core.rules, robots: core.robots },
+        onStorageFailure,
+        readiness,
+        hostNames: namesOf(mtls),
+      })
       apps.push(app)
       secured.push({ app, context: () => tls(mtlsExtra()) })
-      const running = await listen(app, 'mtls', mtls)
+      const running = await listen(app, 'mtls', mtls, serving)
       recordTlsFailures(app, store.events, { mtls: true, address: () => running.url })
       listeners.push(running)
     }
@@ -260,6 +279,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       return berth.settings()
     },
     fsck: (fsckOptions) => opened.store.fsck(fsckOptions),
+    readiness,
     async close() {
       clearInterval(renewal)
       stopSchedule()
@@ -279,7 +299,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     const app = await buildAdminApp({ berth, token: adminToken, rendererDir: options.rendererDir })
     apps.push(app)
     try {
-      const running = await listen(app, 'admin', options.admin)
+      const running = await listen(app, 'admin', options.admin, serving)
       listeners.push(running)
       guiUrl = `${running.url}/?token=${adminToken}`
     } catch (error) {
@@ -327,7 +347,7 @@ interface TLSServer {
   setSecureContext(options: object): void
 }
 
-async function listen(app: FastifyInstance, kind: ListenerKind, address: ListenAddress): Promise<RunningListener> {
+async function listen(app: FastifyInstance, kind: ListenerKind, address: ListenAddress, serving: { name: string; app: FastifyInstance }[]): Promise<RunningListener> {
   try {
     await app.listen({ host: address.host, port: address.port })
   } catch (error) {
@@ -341,7 +361,9 @@ async function listen(app: FastifyInstance, kind: ListenerKind, address: ListenA
   const bound = app.server.address()
   const port = typeof bound === 'object' && bound ? bound.port : address.port
   const scheme = kind === 'http' || kind === 'admin' ? 'http' : 'https'
-  return { kind, host: address.host, port, url: `${scheme}://${formatAuthority(address.host, port)}` }
+  const url = `${scheme}://${formatAuthority(address.host, port)}`
+  serving.push({ name: `${kind} ${url}`, app })
+  return { kind, host: address.host, port, url }
 }
 
 async function closeGracefully(app: FastifyInstance): Promise<void> {

@@ -8,6 +8,7 @@ import { certCommand } from './cli/cert'
 import { fsckCommand } from './cli/fsck'
 import { deleteCommand, deletionsCommand, gcCommand, undoCommand } from './cli/gc'
 import { retentionCommand } from './cli/retention'
+import { statusCommand } from './cli/status'
 import { RetentionError } from './gc/retention'
 import { serveCommand } from './cli/serve'
 import { trustCommand } from './cli/trust'
@@ -21,7 +22,7 @@ import { DeleteError, UndoError } from './store/deletions'
 import { DataDirError } from './store/store'
 import { GcBusyError } from './gc/collector'
 
-const commands: Command[] = [serveCommand, fsckCommand, gcCommand, retentionCommand, deleteCommand, undoCommand, deletionsCommand, certCommand, trustCommand, userCommand, groupCommand, accessCommand, tokenCommand]
+const commands: Command[] = [serveCommand, statusCommand, fsckCommand, gcCommand, retentionCommand, deleteCommand, undoCommand, deletionsCommand, certCommand, trustCommand, userCommand, groupCommand, accessCommand, tokenCommand]
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2

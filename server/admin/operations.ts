@@ -2,6 +2,7 @@
 // live server (reached over the control socket) or on an offline core, so a change made while
 // a server runs takes effect at once: a revoked certificate, a new user.
 import type { Core } from '../core'
+import type { Readiness } from '../health'
 import { DeleteError, type DeletionRecord } from '../store/deletions'
 import { isValidRepositoryName } from '../store/references'
 import type { Store } from '../store/store'
@@ -21,6 +22,8 @@ export interface OperationContext {
   core: Core
   /** the running listeners; empty on an offline core */
   listeners: ListenerInfo[]
+  /** the running server's readiness; absent on an offline core */
+  readiness?: () => Promise<Readiness>
 }
 
 export interface ClientBundle {
@@ -41,6 +44,8 @@ export const operations = {
     serverNames: (await core.pki()).serverInfo().names,
     caFingerprint: (await core.pki()).caFingerprint,
   }),
+  /** readiness of the running server (null offline: nothing serves) */
+  health: async ({ readiness }: OperationContext, _args: NoArgs) => (readiness ? readiness() : null),
   fsck: async ({ core }: OperationContext, args: { repair?: boolean }) => core.store.fsck({ repair: args.repair }),
   'cert.ca': async ({ core }: OperationContext, _args: NoArgs) => {
     const pki = await core.pki()

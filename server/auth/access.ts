@@ -81,6 +81,7 @@ export const accessPolicy = fp(async (app: FastifyInstance, options: AccessOptio
     if (options.tls) reply.header('Strict-Transport-Security', 'max-age=31536000')
     const path = request.url.split('?')[0]
     if (path === '/token') return // the token endpoint checks credentials itself
+    if (path === '/livez' || path === '/readyz') return // probes, public like the version check
     if (options.writes === 'open') {
       request.mayWrite = true
       return

@@ -4,6 +4,7 @@ import { createBerth, DEFAULT_HTTP, DEFAULT_HTTPS, DEFAULT_MTLS } from '../berth
 import { formatAuthority, isLoopbackHost, parseListenAddress, resolveDataDir } from '../config'
 import { berthOptionsFrom, loadSettings, parseHttpsWrite, type Settings } from '../settings'
 import { parseGcSchedule } from '../gc/schedule'
+import { parseSize } from '../health'
 import { out, parseFlags, UsageError, type Command } from './usage'
 
 const address = (a: { host: string; port: number }) => formatAuthority(a.host, a.port)
@@ -13,7 +14,7 @@ export const serveCommand: Command = {
   summary: 'run the registry',
   help: `usage: berth serve [--data-dir DIR] [--http ADDR|off] [--https ADDR|off]
                    [--https-write open|users|off] [--auth token|basic] [--mtls ADDR|off] [--admin ADDR|off]
-                   [--host NAME ...] [--delete on|off] [--gc-schedule SCHEDULE] [--open]
+                   [--host NAME ...] [--delete on|off] [--gc-schedule SCHEDULE] [--min-free SIZE] [--open]
 
   --data-dir DIR        where blobs and metadata live (default: $BERTH_DATA_DIR, else
                         $XDG_DATA_HOME/berth or ~/.local/share/berth)
@@ -31,6 +32,8 @@ export const serveCommand: Command = {
                         free port). Prints "berth: gui URL"; the URL carries the token.
   --host NAME           an extra name or IP for the server certificate (repeatable)
   --delete on|off       registry-API deletes (default on; GUI/CLI deletes always work)
+  --min-free SIZE       below this much free disk, /readyz and \`berth status\` say not ready
+                        (default 512M; K, M, G, T)
   --open                open the GUI in the default browser once ready (when there is a desktop)
   --gc-schedule S       off (default), daily, hourly, every:HOURS, after:DELETES, or both
                         comma-separated (e.g. daily,after:50)
@@ -53,6 +56,7 @@ the database and exit 0.`,
       host: { type: 'string', multiple: true },
       delete: { type: 'string' },
       'gc-schedule': { type: 'string' },
+      'min-free': { type: 'string' },
       open: { type: 'boolean' },
     })
     if (values.help) return out(this.help), 0
@@ -74,6 +78,12 @@ the database and exit 0.`,
     } catch (error) {
       throw new UsageError((error as Error).message)
     }
+    let minFreeBytes: number | undefined
+    try {
+      minFreeBytes = values['min-free'] === undefined ? undefined : parseSize(values['min-free'])
+    } catch (error) {
+      throw new UsageError(`--min-free: ${(error as Error).message}`)
+    }
     const dataDir = resolveDataDir(values['data-dir'])
     const flags: Partial<Settings> = {
       http: values.http,
@@ -92,7 +102,7 @@ the database and exit 0.`,
       process.once('SIGTERM', resolve)
     })
     const { notices, ...options } = berthOptionsFrom(flags, loadSettings(dataDir))
-    const berth = await createBerth({ dataDir, admin, ...options })
+    const berth = await createBerth({ dataDir, admin, minFreeBytes, ...options })
     for (const notice of notices) process.stderr.write(`berth: ${notice}\n`)
     out(`berth: data ${dataDir}`)
     for (const listener of berth.listeners) {

@@ -8,6 +8,8 @@ import { isBusyError, isDiskFullError } from '../store/errors'
 import { canonicalName } from '../tls/certificates'
 import type { Store } from '../store/store'
 import { baseRoutes } from './base'
+import { healthRoutes } from './health'
+import type { Readiness } from '../health'
 import { defaultConnectionLimits, guardConnections, type ConnectionLimits } from './connections'
 import { blobRoutes } from './blobs'
 import { catalogRoutes } from './catalog'
@@ -35,6 +37,8 @@ export interface RegistryAppOptions {
   hostNames?: () => ReadonlySet<string>
   /** per-address connection cap and minimum upload progress (defaults: defaultConnectionLimits()) */
   connectionLimits?: ConnectionLimits
+  /** what /readyz reports (the store, every listener, the disk); the store alone when absent */
+  readiness?: () => Promise<Readiness>
   /** told of every write refused because the disk is full or the database busy */
   onStorageFailure?: (kind: 'STORE_FULL' | 'STORE_BUSY', error: unknown) => void
 }
@@ -111,6 +115,7 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   await app.register(accessPolicy, access)
   if (access.tokenSigner) await app.register(tokenRoutes, access)
   await app.register(baseRoutes)
+  await app.register(healthRoutes, { readiness: options.readiness })
   await app.register(blobRoutes)
   await app.register(uploadRoutes)
   await app.register(manifestRoutes)
