@@ -113,6 +113,27 @@ const RENEWAL_CHECK_MS = 12 * 60 * 60 * 1000
 
 export class ListenError extends Error {}
 
+/**
+ * TLS 1.2 only with ECDHE key exchange and AEAD ciphers (forward secrecy, no CBC, no RSA key
+ * transport), TLS 1.3 with the suites Node offers. Every client Berth serves (Go's, curl,
+ * browsers) speaks these.
+ */
+export const TLS_POLICY = {
+  minVersion: 'TLSv1.2' as const,
+  ciphers: [
+    'TLS_AES_128_GCM_SHA256',
+    'TLS_AES_256_GCM_SHA384',
+    'TLS_CHACHA20_POLY1305_SHA256',
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+  ].join(':'),
+  honorCipherOrder: true,
+}
+
 export async function createBerth(options: BerthOptions): Promise<Berth> {
   const layout = new StoreLayout(options.dataDir)
   const http = options.http === undefined ? DEFAULT_HTTP : options.http
@@ -163,7 +184,8 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     const onStorageFailure = reportStorageFailures(store, log)
     const pki = await core.pki()
     const namesOf = (address: ListenAddress) => knownHostNames(() => pki.serverInfo().names, () => pki.server, hostNames, address)
-    const tls = (extra: object = {}) => ({ key: pki.server.keyPem, cert: pki.server.certPem, minVersion: 'TLSv1.2' as const, ...extra })
+    const serverCertificate = () => ({ key: pki.server.keyPem, cert: pki.server.certPem })
+    const tls = (extra: object = {}) => ({ ...serverCertificate(), ...TLS_POLICY, ...extra })
     // A missing or foreign certificate fails the handshake (a missing one with the TLS 1.3 alert
     // certificate_required). A revoked one is let through the handshake and refused by the access
     // policy with 403 and words, which clients print, where a cut connection would read "EOF".
