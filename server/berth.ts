@@ -25,6 +25,7 @@ import {
   type HttpsWritePolicy,
   type Settings,
 } from './settings'
+import { AccessLog, type LogFormat } from './registry/access-log'
 import { checkReadiness, DEFAULT_MIN_FREE_BYTES, type Readiness } from './health'
 import type { FsckReport } from './store/fsck'
 import { StoreLayout } from './store/layout'
@@ -58,6 +59,8 @@ export interface BerthOptions {
   rendererDir?: string
   /** what can restart Berth to apply listener changes (the desktop app can restart itself) */
   restart?: () => void
+  /** an access log on stdout, one line per request; none when absent */
+  logFormat?: LogFormat
   /** below this much free disk /readyz and `berth status` say not ready (default 512 MiB) */
   minFreeBytes?: number
   /** where the server reports what it does by itself (scheduled GC) */
@@ -158,6 +161,8 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
   let core: Core | undefined
   /** every registry and admin listener's app, for readiness */
   const serving: { name: string; app: FastifyInstance }[] = []
+  const accessLog = options.logFormat ? new AccessLog(options.logFormat) : undefined
+  const logAs = (listener: string) => (accessLog ? { accessLog: { log: accessLog, listener } } : {})
   const readiness = (): Promise<Readiness> => {
     if (!core) return Promise.reject(new Error('the server is still starting'))
     return checkReadiness({ store: core.store, dataDir: options.dataDir, minFreeBytes: options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES, listeners: () => serving })
@@ -192,7 +197,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     const mtlsExtra = () => ({ ca: pki.clientCa.certPem, requestCert: true, rejectUnauthorized: true })
 
     if (http) {
-      const app = await buildRegistryApp({ store, policy, onStorageFailure, readiness, hostNames: namesOf(http) })
+      const app = await buildRegistryApp({ store, policy, onStorageFailure, readiness, hostNames: namesOf(http), ...logAs('http') })
       apps.push(app)
       listeners.push(await listen(app, 'http', http, serving))
     }
@@ -200,7 +205,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       const writes = resolveHttpsWrite(options.httpsWrite ?? 'auto', https.host)
       // one object the access policy reads on every request, so a settings change applies at once
       httpsAccess = { writes, auth: options.auth ?? 'token', tls: true, users, rules: core.rules, robots: core.robots, tokenSigner: core.tokenSigner, throttle: options.loginThrottle }
-      const app = await buildRegistryApp({ store, policy, https: tls(), access: httpsAccess, onStorageFailure, readiness, hostNames: namesOf(https) })
+      const app = await buildRegistryApp({ store, policy, https: tls(), access: httpsAccess, onStorageFailure, readiness, hostNames: namesOf(https), ...logAs('https') })
       apps.push(app)
       secured.push({ app, context: () => tls() })
       const running = await listen(app, 'https', https, serving)
@@ -216,6 +221,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
         onStorageFailure,
         readiness,
         hostNames: namesOf(mtls),
+        ...logAs('mtls'),
       })
       apps.push(app)
       secured.push({ app, context: () => tls(mtlsExtra()) })
@@ -305,7 +311,8 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     async close() {
       clearInterval(renewal)
       stopSchedule()
-        await Promise.all(apps.map((app) => closeGracefully(app)))
+      await Promise.all(apps.map((app) => closeGracefully(app)))
+      accessLog?.flush()
       opened.close()
       await closeControl(control, layout)
     },

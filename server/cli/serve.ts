@@ -14,7 +14,8 @@ export const serveCommand: Command = {
   summary: 'run the registry',
   help: `usage: berth serve [--data-dir DIR] [--http ADDR|off] [--https ADDR|off]
                    [--https-write open|users|off] [--auth token|basic] [--mtls ADDR|off] [--admin ADDR|off]
-                   [--host NAME ...] [--delete on|off] [--gc-schedule SCHEDULE] [--min-free SIZE] [--open]
+                   [--host NAME ...] [--delete on|off] [--gc-schedule SCHEDULE] [--min-free SIZE]
+                   [--log-format text|json] [--open]
 
   --data-dir DIR        where blobs and metadata live (default: $BERTH_DATA_DIR, else
                         $XDG_DATA_HOME/berth or ~/.local/share/berth)
@@ -34,6 +35,9 @@ export const serveCommand: Command = {
   --delete on|off       registry-API deletes (default on; GUI/CLI deletes always work)
   --min-free SIZE       below this much free disk, /readyz and \`berth status\` say not ready
                         (default 512M; K, M, G, T)
+  --log-format F        an access log on stdout, one line per request, as text or json:
+                        time, listener, client, method, repository and reference, status,
+                        bytes in and out, duration, identity (never a credential or token)
   --open                open the GUI in the default browser once ready (when there is a desktop)
   --gc-schedule S       off (default), daily, hourly, every:HOURS, after:DELETES, or both
                         comma-separated (e.g. daily,after:50)
@@ -57,6 +61,7 @@ the database and exit 0.`,
       delete: { type: 'string' },
       'gc-schedule': { type: 'string' },
       'min-free': { type: 'string' },
+      'log-format': { type: 'string' },
       open: { type: 'boolean' },
     })
     if (values.help) return out(this.help), 0
@@ -84,6 +89,8 @@ the database and exit 0.`,
     } catch (error) {
       throw new UsageError(`--min-free: ${(error as Error).message}`)
     }
+    const logFormat = values['log-format']
+    if (logFormat !== undefined && logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format takes text or json, not ${JSON.stringify(logFormat)}`)
     const dataDir = resolveDataDir(values['data-dir'])
     const flags: Partial<Settings> = {
       http: values.http,
@@ -102,7 +109,7 @@ the database and exit 0.`,
       process.once('SIGTERM', resolve)
     })
     const { notices, ...options } = berthOptionsFrom(flags, loadSettings(dataDir))
-    const berth = await createBerth({ dataDir, admin, minFreeBytes, ...options })
+    const berth = await createBerth({ dataDir, admin, minFreeBytes, logFormat, ...options })
     for (const notice of notices) process.stderr.write(`berth: ${notice}\n`)
     out(`berth: data ${dataDir}`)
     for (const listener of berth.listeners) {

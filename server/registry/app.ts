@@ -7,6 +7,7 @@ import { isLoopbackHost } from '../config'
 import { isBusyError, isDiskFullError } from '../store/errors'
 import { canonicalName } from '../tls/certificates'
 import type { Store } from '../store/store'
+import { type AccessLog, logRequests } from './access-log'
 import { baseRoutes } from './base'
 import { healthRoutes } from './health'
 import type { Readiness } from '../health'
@@ -37,6 +38,8 @@ export interface RegistryAppOptions {
   hostNames?: () => ReadonlySet<string>
   /** per-address connection cap and minimum upload progress (defaults: defaultConnectionLimits()) */
   connectionLimits?: ConnectionLimits
+  /** the access log and this listener's name in it; no log when absent */
+  accessLog?: { log: AccessLog; listener: string }
   /** what /readyz reports (the store, every listener, the disk); the store alone when absent */
   readiness?: () => Promise<Readiness>
   /** told of every write refused because the disk is full or the database busy */
@@ -85,6 +88,8 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
     tls: Boolean(options.https),
     onRefused: tooManyConnectionsReporter(options.store),
   })
+
+  if (options.accessLog) logRequests(app, options.accessLog.log, options.accessLog.listener)
 
   // Bodies stay streams: blobs are hashed and written as they arrive, never buffered.
   app.removeAllContentTypeParsers()

@@ -1,0 +1,82 @@
+// The access log: one line per request on stdout, as text or JSON (--log-format). It names the
+// route, never the raw URL or headers, so no credential, token or upload secret can appear in it.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+
+export type LogFormat = 'text' | 'json'
+
+export interface AccessLogEntry {
+  time: string
+  listener: string
+  client: string
+  method: string
+  /** the route, such as /v2/:name/manifests/:reference */
+  route: string
+  repository: string | null
+  reference: string | null
+  status: number
+  bytesIn: number
+  bytesOut: number
+  ms: number
+  identity: string
+}
+
+/** Lines are gathered and written together: a write per request would slow a busy registry. */
+export class AccessLog {
+  private pending: string[] = []
+  private scheduled = false
+
+  constructor(
+    readonly format: LogFormat,
+    private readonly write: (text: string) => void = (text) => void process.stdout.write(text),
+  ) {}
+
+  record(entry: AccessLogEntry): void {
+    this.pending.push(this.format === 'json' ? JSON.stringify(entry) : textLine(entry))
+    if (this.pending.length >= 256) return this.flush()
+    if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(() => this.flush())
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false
+    if (this.pending.length === 0) return
+    const text = `${this.pending.join('\n')}\n`
+    this.pending = []
+    this.write(text)
+  }
+}
+
+function textLine(e: AccessLogEntry): string {
+  const what = e.repository ? `${e.repository}${e.reference ? ` ${e.reference}` : ''}` : e.route
+  return `${e.time} ${e.listener} ${e.client} ${e.method} ${what} ${e.status} in=${e.bytesIn} out=${e.bytesOut} ${e.ms.toFixed(1)}ms ${e.identity}`
+}
+
+/** Adds the log to one listener's app. */
+export function logRequests(app: FastifyInstance, log: AccessLog, listener: string): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const params = (request.params ?? {}) as Record<string, string | undefined>
+    const length = Number(reply.getHeader('content-length') ?? 0)
+    log.record({
+      time: new Date().toISOString(),
+      listener,
+      client: request.ip,
+      method: request.method,
+      route: request.routeOptions.url ?? '(no route)',
+      repository: params.name ?? null,
+      reference: referenceOf(request, params),
+      status: reply.statusCode,
+      bytesIn: Number(request.headers['content-length'] ?? 0) || 0,
+      bytesOut: request.method === 'HEAD' || !Number.isFinite(length) ? 0 : length,
+      ms: reply.elapsedTime,
+      identity: request.identity ?? 'anonymous',
+    })
+  })
+}
+
+function referenceOf(request: FastifyRequest, params: Record<string, string | undefined>): string | null {
+  // an upload's id is a capability: whoever knows it may write to that upload, so it is left out
+  if (request.routeOptions.url?.includes('/blobs/uploads')) return null
+  return params.reference ?? params.digest ?? null
+}
