@@ -26,6 +26,7 @@ import {
   type Settings,
 } from './settings'
 import { AccessLog, type LogFormat } from './registry/access-log'
+import { parseRateLimit, RateLimiter } from './registry/rate-limit'
 import { checkReadiness, DEFAULT_MIN_FREE_BYTES, type Readiness } from './health'
 import type { FsckReport } from './store/fsck'
 import { StoreLayout } from './store/layout'
@@ -61,6 +62,8 @@ export interface BerthOptions {
   restart?: () => void
   /** an access log on stdout, one line per request; none when absent */
   logFormat?: LogFormat
+  /** requests per second per client address: auto (the default: other machines only), off, or R,W */
+  rateLimit?: string
   /** below this much free disk /readyz and `berth status` say not ready (default 512 MiB) */
   minFreeBytes?: number
   /** where the server reports what it does by itself (scheduled GC) */
@@ -162,6 +165,8 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
   /** every registry and admin listener's app, for readiness */
   const serving: { name: string; app: FastifyInstance }[] = []
   const accessLog = options.logFormat ? new AccessLog(options.logFormat) : undefined
+  let rateLimit = parseRateLimit(options.rateLimit ?? 'auto')
+  const rateLimiter = new RateLimiter(() => rateLimit)
   const logAs = (listener: string) => (accessLog ? { accessLog: { log: accessLog, listener } } : {})
   const readiness = (): Promise<Readiness> => {
     if (!core) return Promise.reject(new Error('the server is still starting'))
@@ -197,7 +202,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     const mtlsExtra = () => ({ ca: pki.clientCa.certPem, requestCert: true, rejectUnauthorized: true })
 
     if (http) {
-      const app = await buildRegistryApp({ store, policy, onStorageFailure, readiness, hostNames: namesOf(http), ...logAs('http') })
+      const app = await buildRegistryApp({ store, policy, onStorageFailure, readiness, rateLimiter, hostNames: namesOf(http), ...logAs('http') })
       apps.push(app)
       listeners.push(await listen(app, 'http', http, serving))
     }
@@ -205,7 +210,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       const writes = resolveHttpsWrite(options.httpsWrite ?? 'auto', https.host)
       // one object the access policy reads on every request, so a settings change applies at once
       httpsAccess = { writes, auth: options.auth ?? 'token', tls: true, users, rules: core.rules, robots: core.robots, tokenSigner: core.tokenSigner, throttle: options.loginThrottle }
-      const app = await buildRegistryApp({ store, policy, https: tls(), access: httpsAccess, onStorageFailure, readiness, hostNames: namesOf(https), ...logAs('https') })
+      const app = await buildRegistryApp({ store, policy, https: tls(), access: httpsAccess, onStorageFailure, readiness, rateLimiter, hostNames: namesOf(https), ...logAs('https') })
       apps.push(app)
       secured.push({ app, context: () => tls() })
       const running = await listen(app, 'https', https, serving)
@@ -220,6 +225,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
         access: { writes: 'client-certificate', tls: true, pki, rules: core.rules, robots: core.robots },
         onStorageFailure,
         readiness,
+        rateLimiter,
         hostNames: namesOf(mtls),
         ...logAs('mtls'),
       })
@@ -253,6 +259,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     deleteEnabled: policy.deleteEnabled,
     gcSchedule: options.gcSchedule ?? 'off',
     hostNames: options.hostNames ?? [],
+    rateLimit: options.rateLimit ?? 'auto',
   }
   let current = started
   const listenersChanged = () => (['http', 'https', 'mtls'] as const).some((key) => current[key] !== started[key])
@@ -289,6 +296,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       // a name the CA may not certify is refused before anything is saved
       if (await pki.ensureServerNames(next.hostNames)) reloadTlsContexts()
       policy.deleteEnabled = next.deleteEnabled
+      rateLimit = parseRateLimit(next.rateLimit)
       if (httpsAccess && https) {
         httpsAccess.writes = resolveHttpsWrite(next.httpsWrite, https.host)
         httpsAccess.auth = next.auth

@@ -5,6 +5,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { formatAuthority, isLoopbackHost, parseListenAddress, type ListenAddress } from './config'
 import { parseGcSchedule } from './gc/schedule'
+import { parseRateLimit } from './registry/rate-limit'
 
 /** Who may write on the TLS listener. */
 export type HttpsWritePolicy = 'open' | 'users' | 'off'
@@ -23,6 +24,8 @@ export interface Settings {
   /** off, daily, hourly, every:H, after:N (comma-separated) */
   gcSchedule: string
   hostNames: string[]
+  /** requests per second per client address: auto (other machines only), off, or R,W */
+  rateLimit: string
 }
 
 /** What settings.json holds: the user's choices, and the address open writes were confirmed for. */
@@ -40,6 +43,7 @@ export const DEFAULT_SETTINGS: Settings = {
   deleteEnabled: true,
   gcSchedule: 'off',
   hostNames: [],
+  rateLimit: 'auto',
 }
 
 export class SettingsError extends Error {}
@@ -117,6 +121,7 @@ export function berthOptionsFrom(flags: Partial<Settings>, saved: SavedSettings)
     deleteEnabled: pick('deleteEnabled'),
     gcSchedule: pick('gcSchedule'),
     hostNames: [...new Set([...(saved.hostNames ?? []), ...(flags.hostNames ?? [])])],
+    rateLimit: pick('rateLimit'),
     notices,
   }
 }
@@ -150,10 +155,15 @@ export function validateSettings(settings: Settings): Settings {
   } catch (error) {
     throw new SettingsError(`gcSchedule: ${(error as Error).message}`)
   }
+  try {
+    parseRateLimit(String(settings.rateLimit))
+  } catch (error) {
+    throw new SettingsError(`rateLimit: ${(error as Error).message}`)
+  }
   if (!Array.isArray(settings.hostNames) || !settings.hostNames.every((n) => typeof n === 'string' && /^[\w.:-]+$/.test(n))) {
     throw new SettingsError('hostNames: a list of host names or IP addresses')
   }
-  return { ...settings, httpsWrite, hostNames: [...new Set(settings.hostNames.map((n) => n.toLowerCase()))] }
+  return { ...settings, httpsWrite, rateLimit: String(settings.rateLimit).trim().toLowerCase(), hostNames: [...new Set(settings.hostNames.map((n) => n.toLowerCase()))] }
 }
 
 /** Only the known settings keys of an untrusted patch (the GUI sends what changed). */

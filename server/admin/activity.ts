@@ -61,6 +61,10 @@ const FIXES: Record<string, { explanation: string; fix: string }> = {
     explanation: 'One address opened more connections than the per-address cap; further ones were refused so other clients keep working.',
     fix: 'Lower the client\'s parallelism, or look for a runaway script on that machine.',
   },
+  'rate-limited': {
+    explanation: 'A client sent requests faster than the rate limit for its address, so some were answered 429 TOOMANYREQUESTS (clients wait and retry).',
+    fix: 'Nothing to do for a person or a CI job: they retry. For a busy machine on your network, raise the limit under Settings (rate limit) or berth serve --rate-limit R,W.',
+  },
   revoked: {
     explanation: 'A client used a revoked client certificate (403 DENIED).',
     fix: 'Issue a new client certificate and install it where the client reads it.',

@@ -330,6 +330,8 @@ export interface SettingsView {
   deleteEnabled: boolean
   gcSchedule: string
   hostNames: string[]
+  /** requests per second per client address: auto (other machines only), off, or R,W */
+  rateLimit: string
   dataDir: string
   /** listener changes saved but not yet running */
   restartNeeded: boolean

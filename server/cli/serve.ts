@@ -5,6 +5,7 @@ import { formatAuthority, isLoopbackHost, parseListenAddress, resolveDataDir } f
 import { berthOptionsFrom, loadSettings, parseHttpsWrite, type Settings } from '../settings'
 import { parseGcSchedule } from '../gc/schedule'
 import { parseSize } from '../health'
+import { parseRateLimit } from '../registry/rate-limit'
 import { out, parseFlags, UsageError, type Command } from './usage'
 
 const address = (a: { host: string; port: number }) => formatAuthority(a.host, a.port)
@@ -15,7 +16,7 @@ export const serveCommand: Command = {
   help: `usage: berth serve [--data-dir DIR] [--http ADDR|off] [--https ADDR|off]
                    [--https-write open|users|off] [--auth token|basic] [--mtls ADDR|off] [--admin ADDR|off]
                    [--host NAME ...] [--delete on|off] [--gc-schedule SCHEDULE] [--min-free SIZE]
-                   [--log-format text|json] [--open]
+                   [--log-format text|json] [--rate-limit R,W|auto|off] [--open]
 
   --data-dir DIR        where blobs and metadata live (default: $BERTH_DATA_DIR, else
                         $XDG_DATA_HOME/berth or ~/.local/share/berth)
@@ -35,6 +36,9 @@ export const serveCommand: Command = {
   --delete on|off       registry-API deletes (default on; GUI/CLI deletes always work)
   --min-free SIZE       below this much free disk, /readyz and \`berth status\` say not ready
                         (default 512M; K, M, G, T)
+  --rate-limit R,W      requests per second per client address, reads and writes (token
+                        buckets; over them 429 TOOMANYREQUESTS with Retry-After). auto
+                        (default): 200,50 for clients on other machines, none on loopback; off
   --log-format F        an access log on stdout, one line per request, as text or json:
                         time, listener, client, method, repository and reference, status,
                         bytes in and out, duration, identity (never a credential or token)
@@ -62,6 +66,7 @@ the database and exit 0.`,
       'gc-schedule': { type: 'string' },
       'min-free': { type: 'string' },
       'log-format': { type: 'string' },
+      'rate-limit': { type: 'string' },
       open: { type: 'boolean' },
     })
     if (values.help) return out(this.help), 0
@@ -89,6 +94,13 @@ the database and exit 0.`,
     } catch (error) {
       throw new UsageError(`--min-free: ${(error as Error).message}`)
     }
+    if (values['rate-limit'] !== undefined) {
+      try {
+        parseRateLimit(values['rate-limit'])
+      } catch (error) {
+        throw new UsageError(`--rate-limit: ${(error as Error).message}`)
+      }
+    }
     const logFormat = values['log-format']
     if (logFormat !== undefined && logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format takes text or json, not ${JSON.stringify(logFormat)}`)
     const dataDir = resolveDataDir(values['data-dir'])
@@ -101,6 +113,7 @@ the database and exit 0.`,
       deleteEnabled: values.delete === undefined ? undefined : values.delete === 'on',
       gcSchedule: values['gc-schedule'],
       hostNames: values.host,
+      rateLimit: values['rate-limit'],
     }
     // Signals are caught from here on: a stop during start-up or right after "ready" still
     // closes the store cleanly and exits 0.

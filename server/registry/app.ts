@@ -9,6 +9,7 @@ import { canonicalName } from '../tls/certificates'
 import type { Store } from '../store/store'
 import { type AccessLog, logRequests } from './access-log'
 import { baseRoutes } from './base'
+import type { RateLimiter } from './rate-limit'
 import { healthRoutes } from './health'
 import type { Readiness } from '../health'
 import { defaultConnectionLimits, guardConnections, type ConnectionLimits } from './connections'
@@ -40,6 +41,8 @@ export interface RegistryAppOptions {
   connectionLimits?: ConnectionLimits
   /** the access log and this listener's name in it; no log when absent */
   accessLog?: { log: AccessLog; listener: string }
+  /** per-address request rates (429 over them); none when absent */
+  rateLimiter?: RateLimiter
   /** what /readyz reports (the store, every listener, the disk); the store alone when absent */
   readiness?: () => Promise<Readiness>
   /** told of every write refused because the disk is full or the database busy */
@@ -84,6 +87,7 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   })
 
   app.server.headersTimeout = 15_000
+  const rateLimitReporter = onceEvery10s(options.store, (address) => `rate-limited: ${address} sent requests faster than the rate limit; they were answered 429 with Retry-After`)
   guardConnections(app, options.connectionLimits ?? defaultConnectionLimits(), {
     tls: Boolean(options.https),
     onRefused: tooManyConnectionsReporter(options.store),
@@ -100,6 +104,13 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
     reply.header('X-Content-Type-Options', 'nosniff')
     reply.header('X-Frame-Options', 'DENY')
     refuseWebPages(request, options.hostNames?.() ?? NO_NAMES)
+    if (options.rateLimiter && !PROBES.has(request.url)) {
+      const wait = options.rateLimiter.take(request.ip, !READS.has(request.method))
+      if (wait !== null) {
+        rateLimitReporter(request.ip)
+        throw new OciError('TOOMANYREQUESTS', `${request.ip} sent more requests than this registry takes per second; retry in ${wait} s`).withHeaders({ 'Retry-After': String(wait) })
+      }
+    }
   })
 
   app.setErrorHandler((error: FastifyError | OciError, request: FastifyRequest, reply: FastifyReply) => {
@@ -131,6 +142,20 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
 }
 
 const NO_NAMES: ReadonlySet<string> = new Set()
+const READS = new Set(['GET', 'HEAD'])
+const PROBES = new Set(['/livez', '/readyz'])
+
+/** A flood is one Activity entry per address every 10 s, not one per refused request. */
+function onceEvery10s(store: Store, detail: (address: string) => string) {
+  const lastSaid = new Map<string, number>()
+  return (address: string) => {
+    const now = Date.now()
+    if (now - (lastSaid.get(address) ?? 0) < 10_000) return
+    if (lastSaid.size > 1000) lastSaid.clear()
+    lastSaid.set(address, now)
+    store.events.record({ kind: 'auth', detail: detail(address) })
+  }
+}
 
 /** A flood is one Activity entry per address every 10 s, not one per refused connection. */
 function tooManyConnectionsReporter(store: Store) {

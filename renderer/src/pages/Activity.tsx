@@ -74,6 +74,7 @@ const FIX_PLACES: Record<string, { label: string; route: Route }> = {
   'pull-only': { label: 'Open Settings', route: { page: 'settings' } },
   denied: { label: 'Open Access', route: { page: 'access' } },
   'disk-full': { label: 'Open Garbage collection', route: { page: 'gc' } },
+  'rate-limited': { label: 'Open Settings', route: { page: 'settings' } },
 }
 
 const KIND_STYLE: Record<string, string> = { push: 'ok', tag: 'ok', pull: 'neutral', delete: 'warn', undo: 'neutral', gc: 'neutral', auth: 'bad', tls: 'bad', store: 'bad' }

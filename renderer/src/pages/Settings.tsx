@@ -6,7 +6,7 @@ import { Card, ErrorNotice, Form, Loading, Notice, Page } from '../components'
 import { ago } from '../format'
 import { useAction, useCall } from '../hooks'
 
-type Draft = Pick<SettingsView, 'http' | 'https' | 'mtls' | 'httpsWrite' | 'auth' | 'deleteEnabled' | 'gcSchedule'>
+type Draft = Pick<SettingsView, 'http' | 'https' | 'mtls' | 'httpsWrite' | 'auth' | 'deleteEnabled' | 'gcSchedule' | 'rateLimit'>
 
 export function SettingsPage() {
   const { data, error } = useCall('settings:get', {})
@@ -15,7 +15,7 @@ export function SettingsPage() {
   const [confirmOpen, setConfirmOpen] = useState(false)
   const action = useAction()
   useEffect(() => {
-    if (data && !draft) setDraft({ http: data.http, https: data.https, mtls: data.mtls, httpsWrite: data.httpsWrite, auth: data.auth, deleteEnabled: data.deleteEnabled, gcSchedule: data.gcSchedule })
+    if (data && !draft) setDraft({ http: data.http, https: data.https, mtls: data.mtls, httpsWrite: data.httpsWrite, auth: data.auth, deleteEnabled: data.deleteEnabled, gcSchedule: data.gcSchedule, rateLimit: data.rateLimit })
   }, [data, draft])
 
   if (!data || !draft) return <Page title="Settings">{error ? <ErrorNotice error={error} /> : <Loading what="settings" />}</Page>
@@ -101,6 +101,14 @@ export function SettingsPage() {
           </label>
           <p className="muted small" id="gc-schedule-help">
             off, daily, hourly, every:HOURS, after:DELETES, or two of them comma-separated (daily,after:50).
+          </p>
+          <label>
+            Rate limit per client address
+            <input value={draft.rateLimit} onChange={(e) => set({ rateLimit: e.target.value })} aria-describedby="rate-limit-help" />
+          </label>
+          <p className="muted small" id="rate-limit-help">
+            auto (200 reads and 50 writes a second for clients on other machines, none on this one), off, or READS,WRITES per second for every
+            client (such as 100,20). Over it, clients get 429 and retry.
           </p>
         </Card>
         <div className="buttons">
