@@ -1,11 +1,11 @@
 // The tray (menu-bar) icon: status, copy the registry address, open the window, quit.
 import { clipboard, Menu, nativeImage, Tray } from 'electron'
-import type { Berth } from '../server/berth'
+import { isRegistryListener, type Berth } from '../server/berth'
 import { clientAddress } from '../server/admin/handlers'
 
 export function createTray(iconPath: string, berth: Berth, actions: { open: () => void; quit: () => void }): Tray {
   const tray = new Tray(nativeImage.createFromPath(iconPath))
-  const registries = berth.listeners.filter((l) => l.kind !== 'admin')
+  const registries = berth.listeners.filter(isRegistryListener)
   const preferred = registries.find((l) => l.kind === 'https') ?? registries[0]
   const address = preferred ? clientAddress(preferred.host, preferred.port) : undefined
   tray.setToolTip(address ? `Berth: registry on ${address}` : 'Berth: no registry listener')

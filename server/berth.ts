@@ -26,6 +26,7 @@ import {
   type Settings,
 } from './settings'
 import { AccessLog, type LogFormat } from './registry/access-log'
+import { buildMetricsApp, Metrics } from './metrics'
 import { parseRateLimit, RateLimiter } from './registry/rate-limit'
 import { checkReadiness, DEFAULT_MIN_FREE_BYTES, type Readiness } from './health'
 import type { FsckReport } from './store/fsck'
@@ -60,6 +61,11 @@ export interface BerthOptions {
   rendererDir?: string
   /** what can restart Berth to apply listener changes (the desktop app can restart itself) */
   restart?: () => void
+  /**
+   * Prometheus metrics: collected and served on the admin listener (the default), also on a
+   * loopback port of their own (an address), or not collected at all ('off')
+   */
+  metrics?: ListenAddress | 'off'
   /** an access log on stdout, one line per request; none when absent */
   logFormat?: LogFormat
   /** requests per second per client address: auto (the default: other machines only), off, or R,W */
@@ -76,7 +82,12 @@ export interface SettingsInForce extends Settings {
   httpsWriteInForce: HttpsWritePolicy | null
 }
 
-export type ListenerKind = 'http' | 'https' | 'mtls' | 'admin'
+export type ListenerKind = 'http' | 'https' | 'mtls' | 'admin' | 'metrics'
+
+/** The registry's own listeners (not the admin or metrics ones). */
+export function isRegistryListener<L extends { kind: string }>(listener: L): listener is L & { kind: 'http' | 'https' | 'mtls' } {
+  return listener.kind === 'http' || listener.kind === 'https' || listener.kind === 'mtls'
+}
 
 export interface RunningListener extends ListenerInfo {
   kind: ListenerKind
@@ -87,6 +98,8 @@ export interface Berth {
   readonly core: Core
   readonly store: Store
   readonly listeners: RunningListener[]
+  /** the Prometheus series, unless metrics are off */
+  readonly metrics: Metrics | undefined
   /** the token every admin API request must carry */
   readonly adminToken: string
   /** the URL that opens the GUI (with the token), when the admin listener runs */
@@ -167,7 +180,8 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
   const accessLog = options.logFormat ? new AccessLog(options.logFormat) : undefined
   let rateLimit = parseRateLimit(options.rateLimit ?? 'auto')
   const rateLimiter = new RateLimiter(() => rateLimit)
-  const logAs = (listener: string) => (accessLog ? { accessLog: { log: accessLog, listener } } : {})
+  let metrics: Metrics | undefined
+  const logAs = (listener: string) => ({ listener, accessLog, metrics })
   const readiness = (): Promise<Readiness> => {
     if (!core) return Promise.reject(new Error('the server is still starting'))
     return checkReadiness({ store: core.store, dataDir: options.dataDir, minFreeBytes: options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES, listeners: () => serving })
@@ -192,6 +206,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     const { store, users } = core
     store.events.onWriteFailure = (error) => log(`berth: activity not recorded: ${error.message}`)
     const onStorageFailure = reportStorageFailures(store, log)
+    if (options.metrics !== 'off') metrics = new Metrics(store)
     const pki = await core.pki()
     const namesOf = (address: ListenAddress) => knownHostNames(() => pki.serverInfo().names, () => pki.server, hostNames, address)
     const serverCertificate = () => ({ key: pki.server.keyPem, cert: pki.server.certPem })
@@ -236,6 +251,13 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       listeners.push(running)
     }
 
+    if (metrics && options.metrics && options.metrics !== 'off') {
+      if (!isLoopbackHost(options.metrics.host)) throw new ListenError(`the metrics listener serves loopback only; ${options.metrics.host} is not a loopback address`)
+      const app = await buildMetricsApp(metrics)
+      apps.push(app)
+      listeners.push(await listen(app, 'metrics', options.metrics, serving))
+    }
+
     stopSchedule = startGcSchedule(store, core.gc, schedule, log)
     renewal = setInterval(async () => {
       if (await pki.ensureServerNames(pki.serverInfo().names).catch(() => false)) reloadTlsContexts()
@@ -269,6 +291,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     core: opened,
     store: opened.store,
     listeners,
+    metrics,
     adminToken,
     get guiUrl() {
       return guiUrl
@@ -397,7 +420,7 @@ async function listen(app: FastifyInstance, kind: ListenerKind, address: ListenA
   }
   const bound = app.server.address()
   const port = typeof bound === 'object' && bound ? bound.port : address.port
-  const scheme = kind === 'http' || kind === 'admin' ? 'http' : 'https'
+  const scheme = kind === 'https' || kind === 'mtls' ? 'https' : 'http'
   const url = `${scheme}://${formatAuthority(address.host, port)}`
   serving.push({ name: `${kind} ${url}`, app })
   return { kind, host: address.host, port, url }

@@ -3,7 +3,7 @@
 // a person can act on; the transports answer them as { error }.
 import { statfs } from 'node:fs/promises'
 import packageJson from '../../package.json' with { type: 'json' }
-import type { Berth } from '../berth'
+import { isRegistryListener, type Berth } from '../berth'
 import { formatAuthority, isLoopbackHost } from '../config'
 import { parseDigest, parseManifestReference } from '../store/references'
 import { certificateInfo } from '../tls/certificates'
@@ -49,7 +49,7 @@ export function createAdminService(berth: Berth): AdminService {
   const endpoints = async (): Promise<EndpointView[]> => {
     const trusted = await podmanTrusted()
     return berth.listeners
-      .filter((l) => l.kind !== 'admin')
+      .filter(isRegistryListener)
       .map((l) => {
         const address = clientAddress(l.host, l.port)
         const writes = l.kind === 'mtls' ? 'client-certificate' : l.kind === 'https' ? (berth.settings().httpsWriteInForce ?? 'off') : 'open'

@@ -77,6 +77,13 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
     return payload
   })
 
+  app.get('/metrics', async (_request, reply) => {
+    const metrics = options.berth.metrics
+    if (!metrics) return reply.status(404).type('text/plain').send('metrics are off (berth serve --metrics off)\n')
+    const { contentType, body } = await metrics.text()
+    return reply.type(contentType).send(body)
+  })
+
   app.post('/api/:channel', async (request: FastifyRequest<{ Params: { channel: string } }>, reply) => {
     // JSON only: a form post from another page cannot send it without a refused preflight
     if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {

@@ -1,6 +1,6 @@
 // berth serve: runs the registry until SIGINT/SIGTERM.
 import { spawn } from 'node:child_process'
-import { createBerth, DEFAULT_HTTP, DEFAULT_HTTPS, DEFAULT_MTLS } from '../berth'
+import { createBerth, DEFAULT_HTTP, DEFAULT_HTTPS, DEFAULT_MTLS, isRegistryListener } from '../berth'
 import { formatAuthority, isLoopbackHost, parseListenAddress, resolveDataDir } from '../config'
 import { berthOptionsFrom, loadSettings, parseHttpsWrite, type Settings } from '../settings'
 import { parseGcSchedule } from '../gc/schedule'
@@ -16,7 +16,7 @@ export const serveCommand: Command = {
   help: `usage: berth serve [--data-dir DIR] [--http ADDR|off] [--https ADDR|off]
                    [--https-write open|users|off] [--auth token|basic] [--mtls ADDR|off] [--admin ADDR|off]
                    [--host NAME ...] [--delete on|off] [--gc-schedule SCHEDULE] [--min-free SIZE]
-                   [--log-format text|json] [--rate-limit R,W|auto|off] [--open]
+                   [--log-format text|json] [--rate-limit R,W|auto|off] [--metrics ADDR|off] [--open]
 
   --data-dir DIR        where blobs and metadata live (default: $BERTH_DATA_DIR, else
                         $XDG_DATA_HOME/berth or ~/.local/share/berth)
@@ -39,6 +39,9 @@ export const serveCommand: Command = {
   --rate-limit R,W      requests per second per client address, reads and writes (token
                         buckets; over them 429 TOOMANYREQUESTS with Retry-After). auto
                         (default): 200,50 for clients on other machines, none on loopback; off
+  --metrics ADDR|off    Prometheus metrics are served on the admin listener at /metrics (with
+                        its token); ADDR also serves them on a loopback port of their own
+                        without one; off collects none
   --log-format F        an access log on stdout, one line per request, as text or json:
                         time, listener, client, method, repository and reference, status,
                         bytes in and out, duration, identity (never a credential or token)
@@ -67,6 +70,7 @@ the database and exit 0.`,
       'min-free': { type: 'string' },
       'log-format': { type: 'string' },
       'rate-limit': { type: 'string' },
+      metrics: { type: 'string' },
       open: { type: 'boolean' },
     })
     if (values.help) return out(this.help), 0
@@ -101,6 +105,8 @@ the database and exit 0.`,
         throw new UsageError(`--rate-limit: ${(error as Error).message}`)
       }
     }
+    const metrics = values.metrics === undefined ? undefined : values.metrics === 'off' ? ('off' as const) : parseListenAddress(values.metrics)
+    if (metrics === null) throw new UsageError('--metrics takes HOST:PORT or off')
     const logFormat = values['log-format']
     if (logFormat !== undefined && logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format takes text or json, not ${JSON.stringify(logFormat)}`)
     const dataDir = resolveDataDir(values['data-dir'])
@@ -122,11 +128,12 @@ the database and exit 0.`,
       process.once('SIGTERM', resolve)
     })
     const { notices, ...options } = berthOptionsFrom(flags, loadSettings(dataDir))
-    const berth = await createBerth({ dataDir, admin, minFreeBytes, logFormat, ...options })
+    const berth = await createBerth({ dataDir, admin, minFreeBytes, logFormat, metrics, ...options })
     for (const notice of notices) process.stderr.write(`berth: ${notice}\n`)
     out(`berth: data ${dataDir}`)
     for (const listener of berth.listeners) {
-      if (listener.kind === 'admin') continue
+      if (listener.kind === 'metrics') out(`berth: metrics ${listener.url}/metrics`)
+      if (!isRegistryListener(listener)) continue
       out(`berth: registry ${listener.kind.padEnd(5)} ${listener.url}  ${whoMayWrite(listener.kind, berth.settings().httpsWriteInForce)}`)
       if (listener.kind === 'https' && berth.settings().httpsWriteInForce === 'open' && !isLoopbackHost(listener.host)) {
         process.stderr.write(`berth: warning: anyone who can reach ${listener.url} may push and delete images (writes are open)\n`)

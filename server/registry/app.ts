@@ -10,6 +10,7 @@ import type { Store } from '../store/store'
 import { type AccessLog, logRequests } from './access-log'
 import { baseRoutes } from './base'
 import type { RateLimiter } from './rate-limit'
+import type { Metrics } from '../metrics'
 import { healthRoutes } from './health'
 import type { Readiness } from '../health'
 import { defaultConnectionLimits, guardConnections, type ConnectionLimits } from './connections'
@@ -39,8 +40,12 @@ export interface RegistryAppOptions {
   hostNames?: () => ReadonlySet<string>
   /** per-address connection cap and minimum upload progress (defaults: defaultConnectionLimits()) */
   connectionLimits?: ConnectionLimits
-  /** the access log and this listener's name in it; no log when absent */
-  accessLog?: { log: AccessLog; listener: string }
+  /** this listener's name in the access log and the metrics (http, https, mtls) */
+  listener?: string
+  /** one line per request; none when absent */
+  accessLog?: AccessLog
+  /** Prometheus series; none when absent */
+  metrics?: Metrics
   /** per-address request rates (429 over them); none when absent */
   rateLimiter?: RateLimiter
   /** what /readyz reports (the store, every listener, the disk); the store alone when absent */
@@ -93,7 +98,10 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
     onRefused: tooManyConnectionsReporter(options.store),
   })
 
-  if (options.accessLog) logRequests(app, options.accessLog.log, options.accessLog.listener)
+  const listener = options.listener ?? 'registry'
+  if (options.accessLog) logRequests(app, options.accessLog, listener)
+  const metrics = options.metrics
+  if (metrics) app.addHook('onResponse', async (request, reply) => metrics.observe(listener, request, reply))
 
   // Bodies stay streams: blobs are hashed and written as they arrive, never buffered.
   app.removeAllContentTypeParsers()
@@ -108,6 +116,7 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
       const wait = options.rateLimiter.take(request.ip, !READS.has(request.method))
       if (wait !== null) {
         rateLimitReporter(request.ip)
+        metrics?.rateLimited.inc({ listener })
         throw new OciError('TOOMANYREQUESTS', `${request.ip} sent more requests than this registry takes per second; retry in ${wait} s`).withHeaders({ 'Retry-After': String(wait) })
       }
     }
