@@ -27,6 +27,7 @@ import {
 } from './settings'
 import { AccessLog, type LogFormat } from './registry/access-log'
 import { buildMetricsApp, Metrics } from './metrics'
+import { WebhookDispatcher } from './webhooks/dispatcher'
 import { parseRateLimit, RateLimiter } from './registry/rate-limit'
 import { checkReadiness, DEFAULT_MIN_FREE_BYTES, type Readiness } from './health'
 import type { FsckReport } from './store/fsck'
@@ -181,6 +182,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
   let rateLimit = parseRateLimit(options.rateLimit ?? 'auto')
   const rateLimiter = new RateLimiter(() => rateLimit)
   let metrics: Metrics | undefined
+  let dispatcher: WebhookDispatcher | undefined
   const logAs = (listener: string) => ({ listener, accessLog, metrics })
   const readiness = (): Promise<Readiness> => {
     if (!core) return Promise.reject(new Error('the server is still starting'))
@@ -190,7 +192,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     if (!core) throw new Error('the server is still starting')
     const name = path.replace(/^\/(op\/)?/, '')
     if (!isOperation(name)) throw new Error(`unknown control request ${path}`)
-    return operations[name]({ core, listeners, readiness }, body as never)
+    return operations[name]({ core, listeners, readiness, dispatcher }, body as never)
   })
   const apps: FastifyInstance[] = []
   /** TLS apps and how to rebuild their context, for renewal */
@@ -258,6 +260,8 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       listeners.push(await listen(app, 'metrics', options.metrics, serving))
     }
 
+    dispatcher = new WebhookDispatcher(store.webhooks, metrics, log)
+    dispatcher.start()
     stopSchedule = startGcSchedule(store, core.gc, schedule, log)
     renewal = setInterval(async () => {
       if (await pki.ensureServerNames(pki.serverInfo().names).catch(() => false)) reloadTlsContexts()
@@ -265,6 +269,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
   } catch (error) {
     clearInterval(renewal)
     stopSchedule()
+    await dispatcher?.stop()
     await Promise.all(apps.map((app) => app.close()))
     core?.close()
     await closeControl(control, layout)
@@ -343,6 +348,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       clearInterval(renewal)
       stopSchedule()
       await Promise.all(apps.map((app) => closeGracefully(app)))
+      await dispatcher?.stop()
       accessLog?.flush()
       opened.close()
       await closeControl(control, layout)

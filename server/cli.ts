@@ -9,6 +9,8 @@ import { fsckCommand } from './cli/fsck'
 import { deleteCommand, deletionsCommand, gcCommand, undoCommand } from './cli/gc'
 import { retentionCommand } from './cli/retention'
 import { statusCommand } from './cli/status'
+import { webhookCommand } from './cli/webhook'
+import { WebhookError } from './webhooks/webhooks'
 import { RetentionError } from './gc/retention'
 import { serveCommand } from './cli/serve'
 import { trustCommand } from './cli/trust'
@@ -22,7 +24,7 @@ import { DeleteError, UndoError } from './store/deletions'
 import { DataDirError } from './store/store'
 import { GcBusyError } from './gc/collector'
 
-const commands: Command[] = [serveCommand, statusCommand, fsckCommand, gcCommand, retentionCommand, deleteCommand, undoCommand, deletionsCommand, certCommand, trustCommand, userCommand, groupCommand, accessCommand, tokenCommand]
+const commands: Command[] = [serveCommand, statusCommand, fsckCommand, gcCommand, retentionCommand, webhookCommand, deleteCommand, undoCommand, deletionsCommand, certCommand, trustCommand, userCommand, groupCommand, accessCommand, tokenCommand]
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2
@@ -31,7 +33,7 @@ function usage(): string {
 }
 
 /** Errors that are the user's to fix: one line on stderr, exit 2. */
-const USER_ERRORS = [UsageError, AddressError, SettingsError, DataDirError, DataDirBusyError, ListenError, UserError, NameNotPermittedError, RemoteError, TrustError, DeleteError, UndoError, GcBusyError, AccessError, RetentionError]
+const USER_ERRORS = [UsageError, AddressError, SettingsError, DataDirError, DataDirBusyError, ListenError, UserError, NameNotPermittedError, RemoteError, TrustError, DeleteError, UndoError, GcBusyError, AccessError, RetentionError, WebhookError]
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv

@@ -10,6 +10,8 @@ import { certificateInfo } from '../tls/certificates'
 import { decide, parseActions, parseIdentity } from '../auth/rules'
 import { parseRobotScope } from '../auth/tokens'
 import { parseDuration } from '../gc/retention'
+import { WebhookDispatcher } from '../webhooks/dispatcher'
+import { makeEvent, WebhookError, type WebhookSettings } from '../webhooks/webhooks'
 
 export interface ListenerInfo {
   kind: string
@@ -24,6 +26,8 @@ export interface OperationContext {
   listeners: ListenerInfo[]
   /** the running server's readiness; absent on an offline core */
   readiness?: () => Promise<Readiness>
+  /** the running server's webhook dispatcher; absent on an offline core */
+  dispatcher?: WebhookDispatcher
 }
 
 export interface ClientBundle {
@@ -89,6 +93,14 @@ export const operations = {
   gc: async ({ core }: OperationContext, args: { dryRun?: boolean; untagged?: boolean }) =>
     core.gc.run({ dryRun: args.dryRun, untagged: args.untagged }),
   'gc.history': async ({ core }: OperationContext, _args: NoArgs) => core.gc.history(),
+  'webhook.add': async ({ core }: OperationContext, args: WebhookSettings) => core.store.webhooks.add(args),
+  'webhook.list': async ({ core }: OperationContext, _args: NoArgs) => core.store.webhooks.list().map((hook) => ({ ...hook, pending: core.store.webhooks.pending(hook.name) })),
+  'webhook.remove': async ({ core }: OperationContext, args: { name: string }) => ({ removed: core.store.webhooks.remove(args.name) }),
+  'webhook.test': async ({ core, dispatcher }: OperationContext, args: { name: string }) => (dispatcher ?? new WebhookDispatcher(core.store.webhooks)).test(args.name),
+  'webhook.deliveries': async ({ core }: OperationContext, args: { name: string; limit?: number }) => {
+    if (!core.store.webhooks.get(args.name)) throw new WebhookError(`no webhook named ${args.name}`)
+    return core.store.webhooks.deliveries(args.name, Math.min(Math.max(args.limit ?? 100, 1), 1000))
+  },
   'retention.list': async ({ core }: OperationContext, _args: NoArgs) => core.store.retention.list(),
   'retention.set': async ({ core }: OperationContext, args: { prefix: string; keepLast: number | null; keepMatching: string | null; dropOlderThan: string | null }) =>
     core.store.retention.set({
@@ -154,8 +166,22 @@ export function applyDelete(store: Store, target: DeleteTarget): DeletionRecord 
 /** An undoable delete, recorded in the activity log. */
 export function deleteReference(store: Store, target: DeleteTarget): DeletionRecord {
   const record = applyDelete(store, target)
+  notifyDeletes(store, target)
   store.events.record({ kind: 'delete', repository: record.repository, reference: record.reference ?? undefined, detail: `deletion ${record.id}` })
   return record
+}
+
+/** Webhook delete events for a delete made from the GUI or CLI (the actor is berth). */
+function notifyDeletes(store: Store, target: DeleteTarget): void {
+  const targets = target.selection
+    ? [...target.selection.tags.map((tag) => ({ tag })), ...target.selection.digests.map((digest) => ({ digest }))]
+    : [target.tag !== undefined ? { tag: target.tag } : target.digest !== undefined ? { digest: target.digest } : {}]
+  const source = { addr: '', instanceID: store.webhooks.instanceId }
+  try {
+    for (const t of targets) store.webhooks.enqueue(makeEvent('delete', { repository: target.repository, ...t }, { method: 'DELETE', useragent: 'berth' }, 'berth', source))
+  } catch {
+    // the delete happened; a lost notification must not undo it
+  }
 }
 
 export function undoDeletion(store: Store, id?: number): DeletionRecord {

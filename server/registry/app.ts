@@ -10,6 +10,7 @@ import type { Store } from '../store/store'
 import { type AccessLog, logRequests } from './access-log'
 import { baseRoutes } from './base'
 import type { RateLimiter } from './rate-limit'
+import { notifyWebhooks } from './notify'
 import type { Metrics } from '../metrics'
 import { healthRoutes } from './health'
 import type { Readiness } from '../health'
@@ -102,6 +103,7 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   if (options.accessLog) logRequests(app, options.accessLog, listener)
   const metrics = options.metrics
   if (metrics) app.addHook('onResponse', async (request, reply) => metrics.observe(listener, request, reply))
+  notifyWebhooks(app, options.store.webhooks)
 
   // Bodies stay streams: blobs are hashed and written as they arrive, never buffered.
   app.removeAllContentTypeParsers()

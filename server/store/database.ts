@@ -200,6 +200,41 @@ const migrations: string[] = [
     created_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 8: webhooks: endpoints, a durable queue (one row per event and endpoint), the delivery log
+  `
+  CREATE TABLE webhooks (
+    name TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    headers TEXT NOT NULL DEFAULT '{}',
+    actions TEXT NOT NULL DEFAULT 'push,pull,delete',
+    ignored_media_types TEXT NOT NULL DEFAULT '',
+    timeout_ms INTEGER NOT NULL,
+    threshold INTEGER NOT NULL,
+    backoff_ms INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE webhook_queue (
+    id INTEGER PRIMARY KEY,
+    webhook TEXT NOT NULL REFERENCES webhooks(name) ON DELETE CASCADE,
+    event TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_queue_by_endpoint ON webhook_queue(webhook, id);
+  CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY,
+    webhook TEXT NOT NULL REFERENCES webhooks(name) ON DELETE CASCADE,
+    event_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    status INTEGER,
+    error TEXT,
+    at INTEGER NOT NULL,
+    ms INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries(webhook, id);
+  `,
 ]
 
 export function openDatabase(path: string): Db {

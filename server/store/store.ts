@@ -3,6 +3,7 @@ import { access, chmod, constants, mkdir, stat } from 'node:fs/promises'
 import type Database from 'better-sqlite3'
 import { BlobStore } from './blobs'
 import { Retention } from '../gc/retention'
+import { Webhooks } from '../webhooks/webhooks'
 import { Deletions } from './deletions'
 import { openDatabase } from './database'
 import { EventLog } from './events'
@@ -25,6 +26,7 @@ export class Store {
     readonly events: EventLog,
     readonly deletions: Deletions,
     readonly retention: Retention,
+    readonly webhooks: Webhooks,
     readonly recovery: RecoveryReport,
   ) {}
 
@@ -45,7 +47,7 @@ export class Store {
     const recovery = await recoverStore(db, layout, blobs)
     const events = new EventLog(db)
     const deletions = new Deletions(db, repositories)
-    return new Store(layout, db, blobs, uploads, manifests, events, deletions, new Retention(db, deletions, events), recovery)
+    return new Store(layout, db, blobs, uploads, manifests, events, deletions, new Retention(db, deletions, events), new Webhooks(db), recovery)
   }
 
   fsck(options: { repair?: boolean } = {}): Promise<FsckReport> {
