@@ -14,6 +14,7 @@ import { RepositoriesPage } from './pages/Repositories'
 import { RepositoryPage } from './pages/Repository'
 import { SettingsPage } from './pages/Settings'
 import { TrustPage } from './pages/Trust'
+import { WebhooksPage } from './pages/Webhooks'
 
 const NAV: { route: Route; label: string; matches: Route['page'][] }[] = [
   { route: { page: 'overview' }, label: 'Overview', matches: ['overview'] },
@@ -22,6 +23,7 @@ const NAV: { route: Route; label: string; matches: Route['page'][] }[] = [
   { route: { page: 'trust' }, label: 'Certificates & trust', matches: ['trust'] },
   { route: { page: 'access' }, label: 'Access', matches: ['access'] },
   { route: { page: 'activity' }, label: 'Activity', matches: ['activity'] },
+  { route: { page: 'webhooks' }, label: 'Webhooks', matches: ['webhooks'] },
   { route: { page: 'settings' }, label: 'Settings', matches: ['settings'] },
 ]
 
@@ -106,5 +108,7 @@ function CurrentPage({ route }: { route: Route }) {
       return <SettingsPage />
     case 'activity':
       return <ActivityPage />
+    case 'webhooks':
+      return <WebhooksPage />
   }
 }

@@ -11,6 +11,7 @@ export type Route =
   | { page: 'access' }
   | { page: 'settings' }
   | { page: 'activity' }
+  | { page: 'webhooks' }
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent)
@@ -18,7 +19,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'repositories' && parts.length === 4 && parts[2] === 'tags') return { page: 'repository', name: parts[1], filter: parts[3] }
   if (parts[0] === 'repositories' && parts.length === 2) return { page: 'repository', name: parts[1] }
   if (parts[0] === 'repositories') return { page: 'repositories' }
-  if (parts[0] === 'gc' || parts[0] === 'trust' || parts[0] === 'access' || parts[0] === 'settings' || parts[0] === 'activity') return { page: parts[0] }
+  if (parts[0] === 'gc' || parts[0] === 'trust' || parts[0] === 'access' || parts[0] === 'settings' || parts[0] === 'activity' || parts[0] === 'webhooks') return { page: parts[0] }
   return { page: 'overview' }
 }
 

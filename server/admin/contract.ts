@@ -218,6 +218,30 @@ export interface GcCountsView {
   repositories: number
 }
 
+export interface WebhookView {
+  name: string
+  url: string
+  headers: Record<string, string>
+  actions: ('push' | 'pull' | 'delete')[]
+  ignoredMediaTypes: string[]
+  timeoutMs: number
+  threshold: number
+  backoffMs: number
+  /** events waiting to be delivered */
+  pending: number
+}
+
+export interface WebhookDeliveryView {
+  id: number
+  eventId: string
+  action: string
+  attempt: number
+  status: number | null
+  error: string | null
+  at: number
+  ms: number
+}
+
 export interface RetentionRuleView {
   prefix: string
   keepLast: number | null
@@ -385,6 +409,11 @@ export interface AdminContract {
   'deletions:undo': { args: { id: number }; result: DeletionView }
   'gc:preview': { args: { untagged: boolean }; result: GcPreviewView }
   'gc:run': { args: { untagged: boolean }; result: GcRunView }
+  'webhooks:list': { args: Record<string, never>; result: WebhookView[] }
+  'webhooks:add': { args: { name: string; url: string; actions: ('push' | 'pull' | 'delete')[]; headers: Record<string, string>; timeoutMs?: number }; result: WebhookView[] }
+  'webhooks:remove': { args: { name: string }; result: WebhookView[] }
+  'webhooks:test': { args: { name: string }; result: { status: number | null; error: string | null; ms: number } }
+  'webhooks:deliveries': { args: { name: string }; result: WebhookDeliveryView[] }
   'retention:list': { args: Record<string, never>; result: RetentionRuleView[] }
   'retention:set': { args: { prefix: string; keepLast: number | null; keepMatching: string | null; dropOlderThan: string | null }; result: RetentionRuleView[] }
   'retention:remove': { args: { prefix: string }; result: RetentionRuleView[] }
@@ -432,7 +461,7 @@ export type ResultOf<C extends Channel> = AdminContract[C]['result']
 export type LiveMessage =
   | { type: 'event'; event: ActivityEvent }
   | { type: 'gc-progress'; progress: GcProgressView }
-  | { type: 'changed'; area: 'trust' | 'settings' | 'certificates' | 'users' | 'access' | 'retention' }
+  | { type: 'changed'; area: 'trust' | 'settings' | 'certificates' | 'users' | 'access' | 'retention' | 'webhooks' }
 
 /** Every call answers one of these; errors are words a person can act on. */
 export type Reply<T> = { result: T } | { error: string }
@@ -454,6 +483,11 @@ export const CHANNELS: Channel[] = [
   'gc:preview',
   'gc:run',
   'gc:history',
+  'webhooks:list',
+  'webhooks:add',
+  'webhooks:remove',
+  'webhooks:test',
+  'webhooks:deliveries',
   'retention:list',
   'retention:set',
   'retention:remove',

@@ -18,6 +18,7 @@ import { applyDelete, deleteReference, undoDeletion, type DeleteTarget } from '.
 import { StoreQueries } from './queries'
 import { describeRule, parseDuration } from '../gc/retention'
 import { layerFiles } from './layer-files'
+import { WebhookDispatcher } from '../webhooks/dispatcher'
 import { TrustView } from './trust-view'
 
 export type AdminHandlers = { [C in Channel]: (args: ArgsOf<C>) => Promise<ResultOf<C>> }
@@ -109,6 +110,7 @@ export function createAdminService(berth: Berth): AdminService {
     return view
   }
 
+  const webhooksView = () => store.webhooks.list().map((hook) => ({ ...hook, pending: store.webhooks.pending(hook.name) }))
   const retentionView = () => store.retention.list().map((rule) => ({ ...rule, summary: describeRule(rule) }))
 
   const handlers: AdminHandlers = {
@@ -177,6 +179,22 @@ export function createAdminService(berth: Berth): AdminService {
       })
     },
     'gc:history': async () => core.gc.history(),
+    'webhooks:list': async () => webhooksView(),
+    'webhooks:add': async ({ name, url, actions, headers, timeoutMs }) => {
+      store.webhooks.add({ name: name.trim(), url: url.trim(), actions, headers, timeoutMs })
+      live.publish({ type: 'changed', area: 'webhooks' })
+      return webhooksView()
+    },
+    'webhooks:remove': async ({ name }) => {
+      if (!store.webhooks.remove(name)) throw new Error(`no webhook named ${name}`)
+      live.publish({ type: 'changed', area: 'webhooks' })
+      return webhooksView()
+    },
+    'webhooks:test': async ({ name }) => {
+      const { status, error, ms } = await new WebhookDispatcher(store.webhooks, berth.metrics).test(name)
+      return { status, error, ms }
+    },
+    'webhooks:deliveries': async ({ name }) => store.webhooks.deliveries(name, 100),
     'retention:list': async () => retentionView(),
     'retention:set': async ({ prefix, keepLast, keepMatching, dropOlderThan }) => {
       store.retention.set({ prefix, keepLast, keepMatching: keepMatching?.trim() || null, dropOlderThanMs: dropOlderThan ? parseDuration(dropOlderThan) : null })

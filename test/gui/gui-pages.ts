@@ -9,6 +9,7 @@ const NAV_LABELS = {
   access: 'Access',
   activity: 'Activity',
   settings: 'Settings',
+  webhooks: 'Webhooks',
 } as const
 
 export class BerthGui {

@@ -264,7 +264,7 @@ describe('the GUI at scale', { timeout: 600_000 }, () => {
 
   it('fits a 900×600 window: no page scrolls sideways, the Trust page keeps its Install buttons reachable', { skip }, async () => {
     await page.setViewportSize({ width: 900, height: 600 })
-    for (const where of ['overview', 'repositories', 'gc', 'trust', 'access', 'activity', 'settings'] as const) {
+    for (const where of ['overview', 'repositories', 'gc', 'trust', 'access', 'activity', 'webhooks', 'settings'] as const) {
       await gui.go(where)
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
       assert.ok(overflow <= 0, `${where} is ${overflow}px wider than the window`)
@@ -300,7 +300,7 @@ describe('the GUI at scale', { timeout: 600_000 }, () => {
       await page.getByLabel('Theme').selectOption(theme)
       const report: string[] = []
       const pages: [string, () => Promise<void>][] = [
-        ...(['overview', 'repositories', 'gc', 'trust', 'access', 'activity', 'settings'] as const).map((where): [string, () => Promise<void>] => [where, () => gui.go(where)]),
+        ...(['overview', 'repositories', 'gc', 'trust', 'access', 'activity', 'webhooks', 'settings'] as const).map((where): [string, () => Promise<void>] => [where, () => gui.go(where)]),
         ['repository', () => gui.go('repository', 'ci/app')],
         [
           'manifest',
