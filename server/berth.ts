@@ -26,6 +26,7 @@ import {
   type Settings,
 } from './settings'
 import { AccessLog, type LogFormat } from './registry/access-log'
+import { loadOwnCertificate, OwnCertificateError } from './tls/own-certificate'
 import { buildMetricsApp, Metrics } from './metrics'
 import { WebhookDispatcher } from './webhooks/dispatcher'
 import { parseRateLimit, RateLimiter } from './registry/rate-limit'
@@ -69,6 +70,8 @@ export interface BerthOptions {
   metrics?: ListenAddress | 'off'
   /** an access log on stdout, one line per request; none when absent */
   logFormat?: LogFormat
+  /** the user's own server certificate and key (PEM files) instead of one from Berth's CA */
+  ownCertificate?: { certPath: string; keyPath: string }
   /** requests per second per client address: auto (the default: other machines only), off, or R,W */
   rateLimit?: string
   /** below this much free disk /readyz and `berth status` say not ready (default 512 MiB) */
@@ -210,6 +213,17 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     const onStorageFailure = reportStorageFailures(store, log)
     if (options.metrics !== 'off') metrics = new Metrics(store)
     const pki = await core.pki()
+    try {
+      pki.useOwnCertificate(options.ownCertificate ? loadOwnCertificate(options.ownCertificate.certPath, options.ownCertificate.keyPath) : null)
+    } catch (error) {
+      if (error instanceof OwnCertificateError) throw new ListenError(`--tls-cert: ${error.message}`)
+      throw error
+    }
+    if (pki.ownCertificate) {
+      const names = new Set(pki.serverInfo().names)
+      const unnamed = [https, mtls].filter((a): a is ListenAddress => Boolean(a) && !['0.0.0.0', '::'].includes(a!.host) && !names.has(canonicalName(a!.host)) && !(isLoopbackHost(a!.host) && names.has('localhost')))
+      for (const address of unnamed) log(`berth: warning: your certificate does not name ${address.host}; clients that connect by that name will refuse it`)
+    }
     const namesOf = (address: ListenAddress) => knownHostNames(() => pki.serverInfo().names, () => pki.server, hostNames, address)
     const serverCertificate = () => ({ key: pki.server.keyPem, cert: pki.server.certPem })
     const tls = (extra: object = {}) => ({ ...serverCertificate(), ...TLS_POLICY, ...extra })

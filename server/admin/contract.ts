@@ -316,9 +316,12 @@ export interface Diagnosis {
 }
 
 export interface CertificatesView {
+  /** what clients must trust: Berth's CA, or the anchor of the user's own certificate */
   caFingerprint: string
   caNotAfter: string
   caPem: string
+  /** the user's own server certificate file (serve --tls-cert), or null for Berth's */
+  ownCertificate: string | null
   serverNames: string[]
   serverNotAfter: string
   /** the name suffixes and ranges the CA may certify */

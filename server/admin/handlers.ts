@@ -86,12 +86,13 @@ export function createAdminService(berth: Berth): AdminService {
   const settingsView = (): SettingsView => ({ ...berth.settings(), dataDir: berth.dataDir, canRestart: Boolean(berth.restart) })
   const certificates = async () => {
     const pki = await core.pki()
-    const ca = certificateInfo(pki.ca.certPem)
+    const ca = certificateInfo(pki.trustAnchorPem)
     const server = pki.serverInfo()
     return {
       caFingerprint: ca.fingerprint,
       caNotAfter: ca.notAfter.toISOString(),
-      caPem: pki.ca.certPem,
+      caPem: pki.trustAnchorPem,
+      ownCertificate: pki.ownCertificate?.certPath ?? null,
       serverNames: server.names,
       serverNotAfter: server.notAfter.toISOString(),
       permitted: 'localhost and *.localhost, *.local, *.internal, *.lan, *.home.arpa, *.test, this host name, host.docker.internal; loopback, private and link-local IPs',
@@ -236,7 +237,7 @@ export function createAdminService(berth: Berth): AdminService {
       const mtls = berth.listeners.find((l) => l.kind === 'mtls')
       const folder = mtls ? clientAddress(mtls.host, mtls.port) : 'berth'
       const bundle = await certsDirBundle(folder, [
-        { name: 'ca.crt', content: pki.ca.certPem, mode: 0o644 },
+        { name: 'ca.crt', content: pki.trustAnchorPem, mode: 0o644 },
         { name: 'client.cert', content: issued.certPem, mode: 0o644 },
         { name: 'client.key', content: issued.keyPem, mode: 0o600 },
       ])

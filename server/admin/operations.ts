@@ -46,20 +46,27 @@ export const operations = {
     dataDir: core.dataDir,
     listeners,
     serverNames: (await core.pki()).serverInfo().names,
-    caFingerprint: (await core.pki()).caFingerprint,
+    caFingerprint: certificateInfo((await core.pki()).trustAnchorPem).fingerprint,
   }),
   /** readiness of the running server (null offline: nothing serves) */
   health: async ({ readiness }: OperationContext, _args: NoArgs) => (readiness ? readiness() : null),
   fsck: async ({ core }: OperationContext, args: { repair?: boolean }) => core.store.fsck({ repair: args.repair }),
   'cert.ca': async ({ core }: OperationContext, _args: NoArgs) => {
     const pki = await core.pki()
-    const info = certificateInfo(pki.ca.certPem)
-    return { pem: pki.ca.certPem, clientCaPem: pki.clientCa.certPem, fingerprint: info.fingerprint, notAfter: info.notAfter.toISOString() }
+    // with the user's own server certificate, what clients must trust is its anchor, not Berth's CA
+    const info = certificateInfo(pki.trustAnchorPem)
+    return {
+      pem: pki.trustAnchorPem,
+      clientCaPem: pki.clientCa.certPem,
+      fingerprint: info.fingerprint,
+      notAfter: info.notAfter.toISOString(),
+      ownCertificate: pki.ownCertificate?.certPath ?? null,
+    }
   },
   'cert.client': async ({ core }: OperationContext, args: { name: string }): Promise<ClientBundle> => {
     const pki = await core.pki()
     const issued = pki.issueClient(args.name)
-    return { serial: issued.serial.toLowerCase(), name: args.name, certPem: issued.certPem, keyPem: issued.keyPem, caPem: pki.ca.certPem }
+    return { serial: issued.serial.toLowerCase(), name: args.name, certPem: issued.certPem, keyPem: issued.keyPem, caPem: pki.trustAnchorPem }
   },
   'cert.list': async ({ core }: OperationContext, _args: NoArgs) => (await core.pki()).listClients(),
   'cert.revoke': async ({ core }: OperationContext, args: { target: string }) => (await core.pki()).revoke(args.target),

@@ -26,7 +26,7 @@ export class TrustView {
 
   async environment(): Promise<TrustEnvironment> {
     const pki = await this.berth.core.pki()
-    return trustEnvironment(pki.ca.certPem, pki.clientCa.certPem, this.root, pki.listClients())
+    return trustEnvironment(pki.trustAnchorPem, pki.clientCa.certPem, this.root, pki.listClients())
   }
 
   async endpoints(): Promise<Endpoint[]> {

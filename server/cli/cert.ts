@@ -9,7 +9,9 @@ export const certCommand: Command = {
   name: 'cert',
   summary: 'the CA, and client certificates for mTLS',
   help: `usage:
-  berth cert ca [--out FILE] [--fingerprint]   the CA certificate (PEM) or its SHA-256 fingerprint
+  berth cert ca [--out FILE] [--fingerprint]   the CA clients must trust (PEM) or its SHA-256 fingerprint:
+                                               Berth's CA, or with serve --tls-cert the last
+                                               certificate of that file
   berth cert client NAME --out DIR             DIR/client.cert, DIR/client.key, DIR/ca.crt (a certs.d folder)
   berth cert list [--json]                     issued client certificates, with serial and state
   berth cert revoke NAME|SERIAL                refused from the next handshake on

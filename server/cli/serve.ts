@@ -1,5 +1,6 @@
 // berth serve: runs the registry until SIGINT/SIGTERM.
 import { spawn } from 'node:child_process'
+import { resolve } from 'node:path'
 import { createBerth, DEFAULT_HTTP, DEFAULT_HTTPS, DEFAULT_MTLS, isRegistryListener } from '../berth'
 import { formatAuthority, isLoopbackHost, parseListenAddress, resolveDataDir } from '../config'
 import { berthOptionsFrom, loadSettings, parseHttpsWrite, type Settings } from '../settings'
@@ -16,7 +17,8 @@ export const serveCommand: Command = {
   help: `usage: berth serve [--data-dir DIR] [--http ADDR|off] [--https ADDR|off]
                    [--https-write open|users|off] [--auth token|basic] [--mtls ADDR|off] [--admin ADDR|off]
                    [--host NAME ...] [--delete on|off] [--gc-schedule SCHEDULE] [--min-free SIZE]
-                   [--log-format text|json] [--rate-limit R,W|auto|off] [--metrics ADDR|off] [--open]
+                   [--log-format text|json] [--rate-limit R,W|auto|off] [--metrics ADDR|off]
+                   [--tls-cert FILE --tls-key FILE] [--open]
 
   --data-dir DIR        where blobs and metadata live (default: $BERTH_DATA_DIR, else
                         $XDG_DATA_HOME/berth or ~/.local/share/berth)
@@ -42,6 +44,10 @@ export const serveCommand: Command = {
   --metrics ADDR|off    Prometheus metrics are served on the admin listener at /metrics (with
                         its token); ADDR also serves them on a loopback port of their own
                         without one; off collects none
+  --tls-cert FILE       your own server certificate (PEM; leaf first, then its chain, ideally
+  --tls-key FILE        ending with the CA) and its key, instead of one from Berth's CA; e.g.
+                        from mkcert or a company CA. Never renewed by Berth; trust install
+                        writes the last certificate of the file as the CA clients trust
   --log-format F        an access log on stdout, one line per request, as text or json:
                         time, listener, client, method, repository and reference, status,
                         bytes in and out, duration, identity (never a credential or token)
@@ -71,6 +77,8 @@ the database and exit 0.`,
       'log-format': { type: 'string' },
       'rate-limit': { type: 'string' },
       metrics: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       open: { type: 'boolean' },
     })
     if (values.help) return out(this.help), 0
@@ -107,6 +115,8 @@ the database and exit 0.`,
     }
     const metrics = values.metrics === undefined ? undefined : values.metrics === 'off' ? ('off' as const) : parseListenAddress(values.metrics)
     if (metrics === null) throw new UsageError('--metrics takes HOST:PORT or off')
+    if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together')
+    const ownCertificate = values['tls-cert'] && values['tls-key'] ? { certPath: resolve(values['tls-cert']), keyPath: resolve(values['tls-key']) } : undefined
     const logFormat = values['log-format']
     if (logFormat !== undefined && logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format takes text or json, not ${JSON.stringify(logFormat)}`)
     const dataDir = resolveDataDir(values['data-dir'])
@@ -128,7 +138,7 @@ the database and exit 0.`,
       process.once('SIGTERM', resolve)
     })
     const { notices, ...options } = berthOptionsFrom(flags, loadSettings(dataDir))
-    const berth = await createBerth({ dataDir, admin, minFreeBytes, logFormat, metrics, ...options })
+    const berth = await createBerth({ dataDir, admin, minFreeBytes, logFormat, metrics, ownCertificate, ...options })
     for (const notice of notices) process.stderr.write(`berth: ${notice}\n`)
     out(`berth: data ${dataDir}`)
     for (const listener of berth.listeners) {

@@ -17,6 +17,7 @@ import {
   canonicalName,
 } from './certificates'
 import { isPermittedName, LOCAL_DNS_SUFFIXES } from './name-constraints'
+import { rememberedOwnCertificate, rememberOwnCertificate, type OwnCertificate } from './own-certificate'
 
 const RENEW_BEFORE_MS = 30 * 24 * 60 * 60 * 1000
 
@@ -41,6 +42,8 @@ export function defaultServerNames(): string[] {
 
 export class Pki {
   private revoked = new Set<string>()
+  /** the user's own server certificate (--tls-cert), used instead of the one Berth's CA issues */
+  private own: OwnCertificate | undefined
 
   private constructor(
     private readonly dir: string,
@@ -48,9 +51,29 @@ export class Pki {
     readonly ca: KeyAndCertificate,
     readonly clientCa: KeyAndCertificate,
     private readonly dnsConstraints: string[],
-    public server: KeyAndCertificate,
+    private issued: KeyAndCertificate,
   ) {
     this.reloadRevocations()
+  }
+
+  /** The certificate the TLS listeners present: the user's own, else the one Berth's CA issued. */
+  get server(): KeyAndCertificate {
+    return this.own ?? this.issued
+  }
+
+  get ownCertificate(): OwnCertificate | undefined {
+    return this.own
+  }
+
+  /** Serves the user's own certificate from now on (null: Berth's again), and remembers the choice. */
+  useOwnCertificate(own: OwnCertificate | null): void {
+    this.own = own ?? undefined
+    rememberOwnCertificate(this.dir, own)
+  }
+
+  /** What clients must trust for the TLS listeners: Berth's CA, or the anchor of the user's own chain. */
+  get trustAnchorPem(): string {
+    return this.own?.anchorPem ?? this.ca.certPem
   }
 
   static async open(pkiDir: string, db: Database.Database, extraNames: string[] = []): Promise<Pki> {
@@ -65,6 +88,8 @@ export class Pki {
     const server = await loadOrCreatePair(pkiDir, 'server', () => issueServerCertificate(ca, defaultServerNames()))
     const pki = new Pki(pkiDir, db, ca, clientCa, dnsConstraints, server)
     await pki.ensureServerNames([...defaultServerNames(), ...extraNames])
+    // after: Berth's own certificate stays current whichever one is served
+    pki.own = rememberedOwnCertificate(pkiDir)
     return pki
   }
 
@@ -78,6 +103,15 @@ export class Pki {
 
   /** Reissues the server certificate when it lacks one of `names` or expires within 30 days. Returns whether it did. */
   async ensureServerNames(names: string[]): Promise<boolean> {
+    if (this.own) {
+      // never reissued: a name it lacks is for the user to add to their certificate
+      const have = new Set(this.serverInfo().names)
+      const missing = names.filter((name) => !have.has(canonicalName(name)) && !isDefaultName(name))
+      if (missing.length > 0) {
+        throw new NameNotPermittedError(`the server certificate is your own (${this.own.certPath}): it does not name ${missing.join(', ')}; issue one that does`)
+      }
+      return false
+    }
     const refused = names.filter((name) => !isPermittedName(name, this.dnsConstraints))
     if (refused.length > 0) {
       throw new NameNotPermittedError(
@@ -90,8 +124,8 @@ export class Pki {
     const missing = names.some((name) => !current.has(canonicalName(name)))
     const expiring = info.notAfter.getTime() - Date.now() < RENEW_BEFORE_MS
     if (!missing && !expiring) return false
-    this.server = issueServerCertificate(this.ca, wanted)
-    await writePair(this.dir, 'server', this.server)
+    this.issued = issueServerCertificate(this.ca, wanted)
+    await writePair(this.dir, 'server', this.issued)
     return true
   }
 
@@ -170,4 +204,9 @@ async function writeAtomic(path: string, content: string, mode: number): Promise
   const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`
   await writeFile(temp, content, { mode })
   await rename(temp, path)
+}
+
+/** The names Berth asks for by itself at start: an own certificate need not have them all. */
+function isDefaultName(name: string): boolean {
+  return defaultServerNames().includes(canonicalName(name))
 }

@@ -40,6 +40,15 @@ function AuthorityCard() {
               Download CA certificate
             </button>
           </dd>
+          {data.ownCertificate && (
+            <>
+              <dt>Server certificate</dt>
+              <dd>
+                your own, from <code>{data.ownCertificate}</code> (<code>berth serve --tls-cert</code>); Berth does not renew it. Clients trust the last certificate in
+                that file.
+              </dd>
+            </>
+          )}
           <dt>CA valid until</dt>
           <dd>{when(data.caNotAfter)}</dd>
           <dt>CA may certify only</dt>
