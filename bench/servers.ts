@@ -55,10 +55,16 @@ export async function startBerth(dataDir: string, args: string[] = []): Promise<
   })
   let stdout = ''
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
+    const read = (d: Buffer) => {
       stdout += d
-      if (/^berth: ready$/m.test(stdout)) resolve()
-    })
+      if (/^berth: ready$/m.test(stdout)) {
+        // after ready, stdout (an access log, when on) is drained, not kept: the bench measures Berth
+        child.stdout!.off('data', read)
+        child.stdout!.resume()
+        resolve()
+      }
+    }
+    child.stdout!.on('data', read)
     child.once('exit', (code) => reject(new Error(`berth serve exited with ${code}: ${stdout}`)))
   })
   const readyMs = performance.now() - started

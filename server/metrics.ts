@@ -46,10 +46,19 @@ export class Metrics {
     fromStore('berth_gc_freed_bytes_total', 'Bytes garbage collection freed, since the store was made', one('SELECT coalesce(sum(bytes), 0) AS n FROM gc_runs WHERE dry_run = 0'))
   }
 
+  /** label children by their values: prom-client hashes labels on every call otherwise */
+  private readonly requestChildren = new Map<string, { inc: () => void }>()
+
   /** One finished registry request. */
   observe(listener: string, request: FastifyRequest, reply: FastifyReply): void {
     const route = request.routeOptions.url ?? 'unknown'
-    this.requests.inc({ listener, method: request.method, route, status: String(reply.statusCode) })
+    const key = `${listener} ${request.method} ${route} ${reply.statusCode}`
+    let child = this.requestChildren.get(key)
+    if (!child) {
+      child = this.requests.labels(listener, request.method, route, String(reply.statusCode))
+      this.requestChildren.set(key, child)
+    }
+    child.inc()
     const received = Number(request.headers['content-length'] ?? 0)
     if (received > 0) this.bytesIn.inc({ listener }, received)
     const sent = request.method === 'HEAD' ? 0 : Number(reply.getHeader('content-length') ?? 0)

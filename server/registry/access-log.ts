@@ -1,6 +1,6 @@
 // The access log: one line per request on stdout, as text or JSON (--log-format). It names the
 // route, never the raw URL or headers, so no credential, token or upload secret can appear in it.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 
 export type LogFormat = 'text' | 'json'
 
@@ -53,25 +53,23 @@ function textLine(e: AccessLogEntry): string {
   return `${e.time} ${e.listener} ${e.client} ${e.method} ${what} ${e.status} in=${e.bytesIn} out=${e.bytesOut} ${e.ms.toFixed(1)}ms ${e.identity}`
 }
 
-/** Adds the log to one listener's app. */
-export function logRequests(app: FastifyInstance, log: AccessLog, listener: string): void {
-  app.addHook('onResponse', async (request, reply) => {
-    const params = (request.params ?? {}) as Record<string, string | undefined>
-    const length = Number(reply.getHeader('content-length') ?? 0)
-    log.record({
-      time: new Date().toISOString(),
-      listener,
-      client: request.ip,
-      method: request.method,
-      route: request.routeOptions.url ?? '(no route)',
-      repository: params.name ?? null,
-      reference: referenceOf(request, params),
-      status: reply.statusCode,
-      bytesIn: Number(request.headers['content-length'] ?? 0) || 0,
-      bytesOut: request.method === 'HEAD' || !Number.isFinite(length) ? 0 : length,
-      ms: reply.elapsedTime,
-      identity: request.identity ?? 'anonymous',
-    })
+/** Logs one finished request. */
+export function logRequest(log: AccessLog, listener: string, request: FastifyRequest, reply: FastifyReply): void {
+  const params = (request.params ?? {}) as Record<string, string | undefined>
+  const length = Number(reply.getHeader('content-length') ?? 0)
+  log.record({
+    time: new Date().toISOString(),
+    listener,
+    client: request.ip,
+    method: request.method,
+    route: request.routeOptions.url ?? '(no route)',
+    repository: params.name ?? null,
+    reference: referenceOf(request, params),
+    status: reply.statusCode,
+    bytesIn: Number(request.headers['content-length'] ?? 0) || 0,
+    bytesOut: request.method === 'HEAD' || !Number.isFinite(length) ? 0 : length,
+    ms: reply.elapsedTime,
+    identity: request.identity ?? 'anonymous',
   })
 }
 

@@ -1,29 +1,28 @@
 // Turns finished registry requests into webhook events, as distribution does: a manifest or
 // blob pushed, a manifest or blob pulled (GET), a manifest or tag deleted.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { makeEvent, type DistributionEvent, type WebhookAction, type Webhooks } from '../webhooks/webhooks'
 
 const BLOB_MEDIA_TYPE = 'application/octet-stream'
 
-export function notifyWebhooks(app: FastifyInstance, webhooks: Webhooks): void {
-  app.addHook('onResponse', async (request, reply) => {
-    if (webhooks.list().length === 0) return
-    const what = describe(request, reply)
-    if (!what) return
-    const socket = request.raw.socket
-    const event = makeEvent(
-      what.action,
-      what.target,
-      { id: request.id, addr: `${request.ip}:${socket.remotePort ?? 0}`, host: request.headers.host ?? '', method: request.method, useragent: String(request.headers['user-agent'] ?? '') },
-      request.identity,
-      { addr: `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`, instanceID: webhooks.instanceId },
-    )
-    try {
-      webhooks.enqueue(event)
-    } catch {
-      // a full disk or a busy database: the request already succeeded; the event is lost, not the push
-    }
-  })
+/** Queues the webhook event a finished request makes, if any endpoint is configured. */
+export function notifyWebhooks(webhooks: Webhooks, request: FastifyRequest, reply: FastifyReply): void {
+  if (webhooks.list().length === 0) return
+  const what = describe(request, reply)
+  if (!what) return
+  const socket = request.raw.socket
+  const event = makeEvent(
+    what.action,
+    what.target,
+    { id: request.id, addr: `${request.ip}:${socket.remotePort ?? 0}`, host: request.headers.host ?? '', method: request.method, useragent: String(request.headers['user-agent'] ?? '') },
+    request.identity,
+    { addr: `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`, instanceID: webhooks.instanceId },
+  )
+  try {
+    webhooks.enqueue(event)
+  } catch {
+    // a full disk or a busy database: the request already succeeded; the event is lost, not the push
+  }
 }
 
 function describe(request: FastifyRequest, reply: FastifyReply): { action: WebhookAction; target: DistributionEvent['target'] } | undefined {

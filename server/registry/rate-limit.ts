@@ -53,7 +53,8 @@ export class RateLimiter {
   take(address: string, write: boolean, now = performance.now()): number | null {
     const limit = this.limit()
     const rate = write ? limit.writes : limit.reads
-    if (rate === null || (!limit.loopback && isLoopbackHost(address))) return null
+    // an IPv4 client of a dual-stack listener reads ::ffff:a.b.c.d
+    if (rate === null || (!limit.loopback && isLoopbackHost(address.startsWith('::ffff:') ? address.slice(7) : address))) return null
     let entry = this.buckets.get(address)
     if (!entry) {
       if (this.buckets.size >= MAX_ADDRESSES) this.buckets.delete(this.buckets.keys().next().value!)
