@@ -36,3 +36,58 @@ export async function operationsOverhead(count: number, size: number, inFlight: 
   }
   return results
 }
+
+/**
+ * The same question without the network's noise: in-process requests (Fastify's inject) to a
+ * registry app with metrics and the default rate limit, and to one without; microseconds per
+ * request, the median of alternating rounds.
+ */
+export async function handlerOverhead(requests = 5000, rounds = 6): Promise<Record<'manifest' | 'blob', { bare: number; defaults: number }>> {
+  const { Store } = await import('../server/store/store')
+  const { buildRegistryApp } = await import('../server/registry/app')
+  const { Metrics } = await import('../server/metrics')
+  const { parseRateLimit, RateLimiter } = await import('../server/registry/rate-limit')
+  const { createHash } = await import('node:crypto')
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-handler-'))
+  const store = await Store.open(dir)
+  const policy = { deleteEnabled: true }
+  const bare = await buildRegistryApp({ store, policy })
+  const defaults = await buildRegistryApp({ store, policy, listener: 'http', metrics: new Metrics(store), rateLimiter: new RateLimiter(() => parseRateLimit('auto')) })
+  try {
+    const digest = (bytes: Buffer | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+    const config = Buffer.from('{"architecture":"amd64","os":"linux"}')
+    await bare.inject({ method: 'POST', url: `/v2/app/blobs/uploads/?digest=${digest(config)}`, payload: config, headers: { 'content-type': 'application/octet-stream' } })
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digest(config), size: config.length },
+      layers: [],
+    })
+    await bare.inject({ method: 'PUT', url: '/v2/app/manifests/v1', payload: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } })
+    const urls = { manifest: '/v2/app/manifests/v1', blob: `/v2/app/blobs/${digest(config)}` }
+    const time = async (app: typeof bare, url: string) => {
+      const started = performance.now()
+      for (let i = 0; i < requests; i++) await app.inject({ method: 'GET', url, remoteAddress: '127.0.0.1' })
+      return ((performance.now() - started) * 1000) / requests
+    }
+    const result = {} as Record<'manifest' | 'blob', { bare: number; defaults: number }>
+    for (const kind of ['manifest', 'blob'] as const) {
+      await time(bare, urls[kind]) // warm up
+      await time(defaults, urls[kind])
+      const samples = { bare: [] as number[], defaults: [] as number[] }
+      for (let round = 0; round < rounds; round++) {
+        if (round % 2) samples.defaults.push(await time(defaults, urls[kind]))
+        samples.bare.push(await time(bare, urls[kind]))
+        if (!(round % 2)) samples.defaults.push(await time(defaults, urls[kind]))
+      }
+      const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]
+      result[kind] = { bare: median(samples.bare), defaults: median(samples.defaults) }
+    }
+    return result
+  } finally {
+    await bare.close()
+    await defaults.close()
+    store.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}

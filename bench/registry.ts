@@ -12,7 +12,7 @@ import { fsyncWriteCeiling, loopbackCeiling, sha256Ceiling } from './ceilings'
 import { median, writeResults } from './report'
 import { residentBytes, startBerth, startReference, withPeakMemory, type Target } from './servers'
 import { tokenOverhead } from './tokens'
-import { operationsOverhead, VARIANTS, type Variant } from './operations'
+import { handlerOverhead, operationsOverhead, VARIANTS, type Variant } from './operations'
 import { client, curlPull, curlPushChunked, curlPushMonolithic, curlVerify, latency, smallObjects, type Client } from './workloads'
 
 const MiB = 1 << 20
@@ -234,6 +234,8 @@ async function main(): Promise<void> {
       ]),
     ) as OperationFigures
 
+    handler = await handlerOverhead(quick ? 2000 : 5000, quick ? 4 : 8)
+
     await berth.stop()
     const restarted = await startBerth(join(work, 'berth'))
     single.startup = { berth: restarted.readyMs }
@@ -255,6 +257,7 @@ let tokens: TokenFigures | undefined
 const OPS = ['blobPush', 'manifestPush', 'manifestPull', 'blobPull'] as const
 type OperationFigures = Record<Variant, Record<(typeof OPS)[number], number>>
 let operations: OperationFigures | undefined
+let handler: Awaited<ReturnType<typeof handlerOverhead>> | undefined
 
 function report(samples: Samples, single: Record<string, Record<string, number>>, ceilings: { sha256: number; fsyncWrite: number; loopback: number }, tokenFigures?: TokenFigures): void {
   const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`
@@ -294,6 +297,11 @@ function report(samples: Samples, single: Record<string, Record<string, number>>
       ])
       ratios.push(`${op} with metrics and rate limits ${share(defaults[op])} of off`)
     }
+  }
+  for (const kind of ['manifest', 'blob'] as const) {
+    const h = handler?.[kind]
+    if (!h) continue
+    rows.push([`in-process ${kind} GET, defaults / off (µs per request)`, `${h.defaults.toFixed(1)} / ${h.bare.toFixed(1)}`, '', `${(((h.defaults - h.bare) / h.bare) * 100).toFixed(1)}% more time (goal < 5%)`])
   }
   const pushes = ['push monolithic http', 'push chunked http', 'push monolithic https', 'push chunked https'].map((f) => median(samples[f].berth))
   const [slowest, fastest] = [Math.min(...pushes), Math.max(...pushes)]

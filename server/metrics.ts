@@ -6,6 +6,13 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Store } from './store/store'
 
+interface RequestSeries {
+  requests: { inc: () => void }
+  received: { inc: (n: number) => void }
+  sent: { inc: (n: number) => void }
+  duration: { observe: (seconds: number) => void } | undefined
+}
+
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
 
 export class Metrics {
@@ -46,27 +53,31 @@ export class Metrics {
     fromStore('berth_gc_freed_bytes_total', 'Bytes garbage collection freed, since the store was made', one('SELECT coalesce(sum(bytes), 0) AS n FROM gc_runs WHERE dry_run = 0'))
   }
 
-  /** label children by their values: prom-client hashes labels on every call otherwise */
-  private readonly requestChildren = new Map<string, { inc: () => void }>()
+  /** label children by their values: prom-client hashes the labels on every call otherwise */
+  private readonly children = new Map<string, RequestSeries>()
 
-  /** One finished registry request. */
+  /** One finished registry request: a few map lookups and additions (measured by `npm run bench`). */
   observe(listener: string, request: FastifyRequest, reply: FastifyReply): void {
     const route = request.routeOptions.url ?? 'unknown'
     const key = `${listener} ${request.method} ${route} ${reply.statusCode}`
-    let child = this.requestChildren.get(key)
-    if (!child) {
-      child = this.requests.labels(listener, request.method, route, String(reply.statusCode))
-      this.requestChildren.set(key, child)
+    let series = this.children.get(key)
+    if (!series) {
+      const duration = route.includes('/blobs/uploads')
+        ? this.uploads.labels(listener)
+        : request.method === 'GET' && route.endsWith('/blobs/:digest')
+          ? this.pulls.labels(listener, 'blob')
+          : request.method === 'GET' && route.endsWith('/manifests/:reference')
+            ? this.pulls.labels(listener, 'manifest')
+            : undefined
+      series = { requests: this.requests.labels(listener, request.method, route, String(reply.statusCode)), received: this.bytesIn.labels(listener), sent: this.bytesOut.labels(listener), duration }
+      this.children.set(key, series)
     }
-    child.inc()
+    series.requests.inc()
     const received = Number(request.headers['content-length'] ?? 0)
-    if (received > 0) this.bytesIn.inc({ listener }, received)
+    if (received > 0) series.received.inc(received)
     const sent = request.method === 'HEAD' ? 0 : Number(reply.getHeader('content-length') ?? 0)
-    if (sent > 0) this.bytesOut.inc({ listener }, sent)
-    const seconds = reply.elapsedTime / 1000
-    if (route.includes('/blobs/uploads')) this.uploads.observe({ listener }, seconds)
-    else if (request.method === 'GET' && route.endsWith('/blobs/:digest')) this.pulls.observe({ listener, kind: 'blob' }, seconds)
-    else if (request.method === 'GET' && route.endsWith('/manifests/:reference')) this.pulls.observe({ listener, kind: 'manifest' }, seconds)
+    if (sent > 0) series.sent.inc(sent)
+    series.duration?.observe(reply.elapsedTime / 1000)
   }
 
   async text(): Promise<{ contentType: string; body: string }> {
