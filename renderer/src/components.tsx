@@ -18,6 +18,15 @@ export function Page({ title, documentTitle, actions, children }: { title: React
   )
 }
 
+/** The header cell over a table's row buttons: named for screen readers, empty on screen. */
+export function ActionsHeading() {
+  return (
+    <th>
+      <span className="visually-hidden">Actions</span>
+    </th>
+  )
+}
+
 export function Card({ title, children, className }: { title?: ReactNode; children: ReactNode; className?: string }) {
   return (
     <div className={`card ${className ?? ''}`}>

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'react'
 import type { DeletionView, GcCountsView, ManifestSummary, PullOption, TagSort, TagView } from '../../../server/admin/contract'
 import { call } from '../client'
-import { Badge, Card, Dialog, ErrorNotice, Loading, Page } from '../components'
+import { ActionsHeading, Badge, Card, Dialog, ErrorNotice, Loading, Page } from '../components'
 import { ago, bytes, plural, shortDigest, when } from '../format'
 import { useAction, useCall } from '../hooks'
 import { PullButton } from '../pull'
@@ -226,9 +226,7 @@ function ManifestTable({
             <th>Size</th>
             <th>Platforms</th>
             <th>Pushed</th>
-            <th>
-              <span className="visually-hidden">Actions</span>
-            </th>
+            <ActionsHeading />
           </tr>
         </thead>
         <tbody>

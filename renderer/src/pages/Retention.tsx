@@ -3,7 +3,7 @@
 import { useState } from 'react'
 import type { RetentionPlanView } from '../../../server/admin/contract'
 import { call } from '../client'
-import { Card, ErrorNotice, Form } from '../components'
+import { ActionsHeading, Card, ErrorNotice, Form } from '../components'
 import { plural } from '../format'
 import { useAction, useCall } from '../hooks'
 
@@ -47,9 +47,7 @@ export function RetentionCard() {
               <tr>
                 <th>Prefix</th>
                 <th>Rule</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
+                <ActionsHeading />
               </tr>
             </thead>
             <tbody>

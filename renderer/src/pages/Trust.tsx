@@ -3,7 +3,7 @@
 import { useState } from 'react'
 import type { Diagnosis, TrustMatrix } from '../../../server/admin/contract'
 import { call } from '../client'
-import { Badge, Card, Command, CopyButton, Dialog, download, ErrorNotice, Form, Loading, Notice, Page } from '../components'
+import { ActionsHeading, Badge, Card, Command, CopyButton, Dialog, download, ErrorNotice, Form, Loading, Notice, Page } from '../components'
 import { ago, when } from '../format'
 import { useAction, useCall } from '../hooks'
 
@@ -139,9 +139,7 @@ function MatrixCard() {
                   {e.mtls && <div className="muted small">mTLS</div>}
                 </th>
               ))}
-              <th>
-                <span className="visually-hidden">Actions</span>
-              </th>
+              <ActionsHeading />
             </tr>
           </thead>
           <tbody>
@@ -306,9 +304,7 @@ function ClientCertificatesCard() {
               <th>Issued</th>
               <th>Expires</th>
               <th>State</th>
-              <th>
-                <span className="visually-hidden">Actions</span>
-              </th>
+              <ActionsHeading />
             </tr>
           </thead>
           <tbody>

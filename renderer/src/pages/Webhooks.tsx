@@ -3,7 +3,7 @@
 import { useState } from 'react'
 import type { WebhookView } from '../../../server/admin/contract'
 import { call } from '../client'
-import { Badge, Card, Dialog, Empty, ErrorNotice, Form, Loading, Notice, Page } from '../components'
+import { ActionsHeading, Badge, Card, Dialog, Empty, ErrorNotice, Form, Loading, Notice, Page } from '../components'
 import { ago, when } from '../format'
 import { useAction, useCall } from '../hooks'
 
@@ -57,9 +57,7 @@ export function WebhooksPage() {
                   <th>URL</th>
                   <th>Events</th>
                   <th>Waiting</th>
-                  <th>
-                    <span className="visually-hidden">Actions</span>
-                  </th>
+                  <ActionsHeading />
                 </tr>
               </thead>
               <tbody>
