@@ -16,25 +16,33 @@ export const VARIANTS = {
 
 export type Variant = keyof typeof VARIANTS
 
-/** One round: each variant on a fresh store, in an order that rotates with `round`. */
-export async function operationsOverhead(count: number, size: number, inFlight: number, round = 0): Promise<Record<Variant, SmallObjectRates>> {
+/**
+ * Rounds of the small-object workload on three servers that run side by side (so that the
+ * machine's slow drift hits all of them alike), each round in a rotating order on a new
+ * repository. Returns each round's rates per variant: compare them round by round.
+ */
+export async function operationsOverhead(count: number, size: number, inFlight: number, rounds: number): Promise<Record<Variant, SmallObjectRates>[]> {
   const names = Object.keys(VARIANTS) as Variant[]
-  const order = names.map((_, i) => names[(i + round) % names.length])
-  const results = {} as Record<Variant, SmallObjectRates>
-  for (const name of order) {
-    const dir = mkdtempSync(join(tmpdir(), `berth-bench-ops-`))
-    const berth = await startBerth(dir, [...VARIANTS[name]])
-    const c = client(berth.http, berth.caPem, inFlight)
-    try {
-      const { objects: _objects, ...rates } = await smallObjects(c, 'ops/app', count, size, inFlight)
-      results[name] = rates
-    } finally {
-      c.close()
-      await berth.stop()
-      rmSync(dir, { recursive: true, force: true })
+  const dirs = names.map(() => mkdtempSync(join(tmpdir(), 'berth-bench-ops-')))
+  const servers = await Promise.all(names.map((name, i) => startBerth(dirs[i], [...VARIANTS[name]])))
+  const clients = servers.map((berth) => client(berth.http, berth.caPem, inFlight))
+  try {
+    const results: Record<Variant, SmallObjectRates>[] = []
+    for (let round = 0; round < rounds; round++) {
+      const result = {} as Record<Variant, SmallObjectRates>
+      for (let k = 0; k < names.length; k++) {
+        const i = (k + round) % names.length
+        const { objects: _objects, ...rates } = await smallObjects(clients[i], `ops/r${round}`, count, size, inFlight)
+        result[names[i]] = rates
+      }
+      results.push(result)
     }
+    return results
+  } finally {
+    clients.forEach((c) => c.close())
+    await Promise.all(servers.map((berth) => berth.stop()))
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
   }
-  return results
 }
 
 /**

@@ -57,8 +57,7 @@ export class Metrics {
   private readonly children = new Map<string, RequestSeries>()
 
   /** One finished registry request: a few map lookups and additions (measured by `npm run bench`). */
-  observe(listener: string, request: FastifyRequest, reply: FastifyReply): void {
-    const route = request.routeOptions.url ?? 'unknown'
+  observe(listener: string, route: string, request: FastifyRequest, reply: FastifyReply): void {
     const key = `${listener} ${request.method} ${route} ${reply.statusCode}`
     let series = this.children.get(key)
     if (!series) {

@@ -54,7 +54,7 @@ function textLine(e: AccessLogEntry): string {
 }
 
 /** Logs one finished request. */
-export function logRequest(log: AccessLog, listener: string, request: FastifyRequest, reply: FastifyReply): void {
+export function logRequest(log: AccessLog, listener: string, route: string, request: FastifyRequest, reply: FastifyReply): void {
   const params = (request.params ?? {}) as Record<string, string | undefined>
   const length = Number(reply.getHeader('content-length') ?? 0)
   log.record({
@@ -62,9 +62,9 @@ export function logRequest(log: AccessLog, listener: string, request: FastifyReq
     listener,
     client: request.ip,
     method: request.method,
-    route: request.routeOptions.url ?? '(no route)',
+    route,
     repository: params.name ?? null,
-    reference: referenceOf(request, params),
+    reference: referenceOf(route, params),
     status: reply.statusCode,
     bytesIn: Number(request.headers['content-length'] ?? 0) || 0,
     bytesOut: request.method === 'HEAD' || !Number.isFinite(length) ? 0 : length,
@@ -73,8 +73,8 @@ export function logRequest(log: AccessLog, listener: string, request: FastifyReq
   })
 }
 
-function referenceOf(request: FastifyRequest, params: Record<string, string | undefined>): string | null {
+function referenceOf(route: string, params: Record<string, string | undefined>): string | null {
   // an upload's id is a capability: whoever knows it may write to that upload, so it is left out
-  if (request.routeOptions.url?.includes('/blobs/uploads')) return null
+  if (route.includes('/blobs/uploads')) return null
   return params.reference ?? params.digest ?? null
 }

@@ -6,9 +6,9 @@ import { makeEvent, type DistributionEvent, type WebhookAction, type Webhooks } 
 const BLOB_MEDIA_TYPE = 'application/octet-stream'
 
 /** Queues the webhook event a finished request makes, if any endpoint is configured. */
-export function notifyWebhooks(webhooks: Webhooks, request: FastifyRequest, reply: FastifyReply): void {
+export function notifyWebhooks(webhooks: Webhooks, route: string, request: FastifyRequest, reply: FastifyReply): void {
   if (webhooks.list().length === 0) return
-  const what = describe(request, reply)
+  const what = describe(route, request, reply)
   if (!what) return
   const socket = request.raw.socket
   const event = makeEvent(
@@ -25,8 +25,7 @@ export function notifyWebhooks(webhooks: Webhooks, request: FastifyRequest, repl
   }
 }
 
-function describe(request: FastifyRequest, reply: FastifyReply): { action: WebhookAction; target: DistributionEvent['target'] } | undefined {
-  const route = request.routeOptions.url ?? ''
+function describe(route: string, request: FastifyRequest, reply: FastifyReply): { action: WebhookAction; target: DistributionEvent['target'] } | undefined {
   const status = reply.statusCode
   const params = request.params as { name?: string; reference?: string; digest?: string }
   const repository = params.name
