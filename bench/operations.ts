@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startBerth } from './servers'
+import { cpuSeconds, startBerth } from './servers'
 import { client, smallObjects, type SmallObjectRates } from './workloads'
 
 export const VARIANTS = {
@@ -21,19 +21,25 @@ export type Variant = keyof typeof VARIANTS
  * machine's slow drift hits all of them alike), each round in a rotating order on a new
  * repository. Returns each round's rates per variant: compare them round by round.
  */
-export async function operationsOverhead(count: number, size: number, inFlight: number, rounds: number): Promise<Record<Variant, SmallObjectRates>[]> {
+export interface RoundFigures extends SmallObjectRates {
+  /** the server's CPU seconds for the round's whole workload */
+  cpu: number
+}
+
+export async function operationsOverhead(count: number, size: number, inFlight: number, rounds: number): Promise<Record<Variant, RoundFigures>[]> {
   const names = Object.keys(VARIANTS) as Variant[]
   const dirs = names.map(() => mkdtempSync(join(tmpdir(), 'berth-bench-ops-')))
   const servers = await Promise.all(names.map((name, i) => startBerth(dirs[i], [...VARIANTS[name]])))
   const clients = servers.map((berth) => client(berth.http, berth.caPem, inFlight))
   try {
-    const results: Record<Variant, SmallObjectRates>[] = []
+    const results: Record<Variant, RoundFigures>[] = []
     for (let round = 0; round < rounds; round++) {
-      const result = {} as Record<Variant, SmallObjectRates>
+      const result = {} as Record<Variant, RoundFigures>
       for (let k = 0; k < names.length; k++) {
         const i = (k + round) % names.length
+        const before = cpuSeconds(servers[i].pids)
         const { objects: _objects, ...rates } = await smallObjects(clients[i], `ops/r${round}`, count, size, inFlight)
-        result[names[i]] = rates
+        result[names[i]] = { ...rates, cpu: cpuSeconds(servers[i].pids) - before }
       }
       results.push(result)
     }

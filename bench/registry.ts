@@ -234,7 +234,10 @@ async function main(): Promise<void> {
       ]),
     ) as OperationFigures
     operationRatios = Object.fromEntries(
-      (['defaults', 'access log'] as const).map((variant) => [variant, Object.fromEntries(OPS.map((op) => [op, median(opsRounds.map((r) => r[variant][op] / r.bare[op]))]))]),
+      (['defaults', 'access log'] as const).map((variant) => [
+        variant,
+        { ...Object.fromEntries(OPS.map((op) => [op, median(opsRounds.map((r) => r[variant][op] / r.bare[op]))])), cpu: median(opsRounds.map((r) => r[variant].cpu / r.bare.cpu)) },
+      ]),
     ) as OperationRatios
 
     handler = await handlerOverhead(quick ? 2000 : 5000, quick ? 4 : 8)
@@ -261,7 +264,7 @@ const OPS = ['blobPush', 'manifestPush', 'manifestPull', 'blobPull'] as const
 type OperationFigures = Record<Variant, Record<(typeof OPS)[number], number>>
 let operations: OperationFigures | undefined
 let handler: Awaited<ReturnType<typeof handlerOverhead>> | undefined
-type OperationRatios = Record<'defaults' | 'access log', Record<(typeof OPS)[number], number>>
+type OperationRatios = Record<'defaults' | 'access log', Record<(typeof OPS)[number] | 'cpu', number>>
 let operationRatios: OperationRatios | undefined
 
 function report(samples: Samples, single: Record<string, Record<string, number>>, ceilings: { sha256: number; fsyncWrite: number; loopback: number }, tokenFigures?: TokenFigures): void {
@@ -303,6 +306,14 @@ function report(samples: Samples, single: Record<string, Record<string, number>>
       ])
       ratios.push(`${op} with metrics and rate limits ${percent(operationRatios.defaults[op])} of off`)
     }
+    const more = (ratio: number) => `${((ratio - 1) * 100).toFixed(1)}% more`
+    rows.push([
+      'server CPU for the same small-object workload: defaults, access log vs off',
+      `${more(operationRatios.defaults.cpu)}, ${more(operationRatios['access log'].cpu)}`,
+      '',
+      `defaults cost ${more(operationRatios.defaults.cpu)} CPU (goal < 5%)`,
+    ])
+    ratios.push(`CPU with metrics and rate limits ${more(operationRatios.defaults.cpu)}`)
   }
   for (const kind of ['manifest', 'blob'] as const) {
     const h = handler?.[kind]

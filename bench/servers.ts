@@ -138,6 +138,27 @@ async function waitUntilServing(url: string, caPem: string, child: ChildProcess)
 }
 
 /** Resident memory of processes, in bytes (Linux /proc). */
+/**
+ * CPU seconds (user + system) the processes have used, from /proc/PID/stat. What a workload
+ * costs the server, far steadier than throughput on a busy machine.
+ */
+export function cpuSeconds(pids: number[]): number {
+  let ticks = 0
+  for (const pid of pids) {
+    try {
+      // fields after the command name (which may hold spaces): utime and stime are the 12th and 13th
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // the process is gone
+    }
+  }
+  return ticks / CLOCK_TICKS
+}
+
+/** Linux's USER_HZ: /proc counts CPU time in these. */
+const CLOCK_TICKS = 100
+
 export function residentBytes(pids: number[]): number {
   let total = 0
   for (const pid of pids) {
