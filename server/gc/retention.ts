@@ -10,6 +10,7 @@ import type Database from 'better-sqlite3'
 import { PREFIX } from '../auth/rules'
 import type { DeletionRecord, Deletions } from '../store/deletions'
 import type { EventLog } from '../store/events'
+import { makeEvent, type Webhooks } from '../webhooks/webhooks'
 
 export interface RetentionRule {
   prefix: string
@@ -65,6 +66,7 @@ export class Retention {
     private readonly db: Database.Database,
     private readonly deletions: Deletions,
     private readonly events: EventLog,
+    private readonly webhooks: Webhooks,
   ) {}
 
   list(): RetentionRule[] {
@@ -142,6 +144,10 @@ export class Retention {
       )
       if (!options.quiet) {
         this.events.record({ kind: 'delete', repository: plan.repository, detail: `deletion ${record.id} by the retention rule for ${plan.prefix}: ${record.reference}` })
+        const source = { addr: '', instanceID: this.webhooks.instanceId }
+        for (const tag of plan.tags) {
+          this.webhooks.enqueue(makeEvent('delete', { repository: plan.repository, tag: tag.name }, { method: 'DELETE', useragent: 'berth retention' }, 'berth', source))
+        }
       }
       return record
     })

@@ -47,7 +47,8 @@ export class Store {
     const recovery = await recoverStore(db, layout, blobs)
     const events = new EventLog(db)
     const deletions = new Deletions(db, repositories)
-    return new Store(layout, db, blobs, uploads, manifests, events, deletions, new Retention(db, deletions, events), new Webhooks(db), recovery)
+    const webhooks = new Webhooks(db)
+    return new Store(layout, db, blobs, uploads, manifests, events, deletions, new Retention(db, deletions, events, webhooks), webhooks, recovery)
   }
 
   fsck(options: { repair?: boolean } = {}): Promise<FsckReport> {

@@ -58,6 +58,7 @@ describe('retention', () => {
     const registry = await startRegistry()
     await pushTags(registry, 'ci/app', ['1', '2', '3', '4'])
     registry.store.retention.set({ prefix: 'ci/', keepLast: 1, keepMatching: null, dropOlderThanMs: null })
+    registry.store.webhooks.add({ name: 'ci', url: 'http://127.0.0.1:9/unreachable', actions: ['delete'] })
     const gc = new GarbageCollector(registry.store)
     const preview = gc.preview({ untagged: true, graceMs: 0 })
     assert.deepEqual(preview.retention[0].tags.map((t) => t.name).sort(), ['1', '2', '3'])
@@ -68,6 +69,7 @@ describe('retention', () => {
 
     const kept = await gc.run({ graceMs: 0 })
     assert.equal(kept.retainedAway, 3)
+    assert.equal(registry.store.webhooks.pending('ci'), 3, 'one webhook delete event per tag the rules removed, and none for the dry runs')
     assert.equal(kept.manifests, 0, 'without --untagged the untagged images stay, pullable by digest')
     assert.deepEqual(await tagsOf(registry, 'ci/app'), ['4'])
     const [deletion] = registry.store.deletions.list()
