@@ -16,6 +16,8 @@ export const VARIANTS = {
 
 export type Variant = keyof typeof VARIANTS
 
+const WARM_UP_ROUNDS = 3
+
 /**
  * Rounds of the small-object workload on three servers that run side by side (so that the
  * machine's slow drift hits all of them alike), each round in a rotating order on a new
@@ -32,6 +34,11 @@ export async function operationsOverhead(count: number, size: number, inFlight: 
   const servers = await Promise.all(names.map((name, i) => startBerth(dirs[i], [...VARIANTS[name]])))
   const clients = servers.map((berth) => client(berth.http, berth.caPem, inFlight))
   try {
+    // the first rounds on fresh servers swing by 2× (the JIT, SQLite's caches, the heap growing):
+    // they warm up and are not counted
+    for (let round = 0; round < WARM_UP_ROUNDS; round++) {
+      for (const c of clients) await smallObjects(c, `ops/warm${round}`, count, size, inFlight)
+    }
     const results: Record<Variant, RoundFigures>[] = []
     for (let round = 0; round < rounds; round++) {
       const result = {} as Record<Variant, RoundFigures>
