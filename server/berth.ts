@@ -221,12 +221,15 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
     }
     if (pki.ownCertificate) {
       const names = new Set(pki.serverInfo().names)
-      const unnamed = [https, mtls].filter((a): a is ListenAddress => Boolean(a) && !['0.0.0.0', '::'].includes(a!.host) && !names.has(canonicalName(a!.host)) && !(isLoopbackHost(a!.host) && names.has('localhost')))
-      for (const address of unnamed) log(`berth: warning: your certificate does not name ${address.host}; clients that connect by that name will refuse it`)
+      for (const address of [https, mtls]) {
+        if (!address || ['0.0.0.0', '::'].includes(address.host) || names.has(canonicalName(address.host))) continue
+        if (isLoopbackHost(address.host) && names.has('localhost')) continue
+        log(`berth: warning: your certificate does not name ${address.host}; clients that connect by that name will refuse it`)
+      }
     }
     const namesOf = (address: ListenAddress) => knownHostNames(() => pki.serverInfo().names, () => pki.server, hostNames, address)
-    const serverCertificate = () => ({ key: pki.server.keyPem, cert: pki.server.certPem })
-    const tls = (extra: object = {}) => ({ ...serverCertificate(), ...TLS_POLICY, ...extra })
+    // pki.server is read each time: the user's own certificate, or a renewed one of Berth's
+    const tls = (extra: object = {}) => ({ key: pki.server.keyPem, cert: pki.server.certPem, ...TLS_POLICY, ...extra })
     // A missing or foreign certificate fails the handshake (a missing one with the TLS 1.3 alert
     // certificate_required). A revoked one is let through the handshake and refused by the access
     // policy with 403 and words, which clients print, where a cut connection would read "EOF".
@@ -267,7 +270,7 @@ export async function createBerth(options: BerthOptions): Promise<Berth> {
       listeners.push(running)
     }
 
-    if (metrics && options.metrics && options.metrics !== 'off') {
+    if (metrics && typeof options.metrics === 'object') {
       if (!isLoopbackHost(options.metrics.host)) throw new ListenError(`the metrics listener serves loopback only; ${options.metrics.host} is not a loopback address`)
       const app = await buildMetricsApp(metrics)
       apps.push(app)

@@ -12,7 +12,7 @@ import { activityView } from './activity'
 import { certsDirBundle } from './bundle'
 import { decide, parseActions, parseIdentity } from '../auth/rules'
 import { parseRobotScope } from '../auth/tokens'
-import type { AccessView, AdminContract, ArgsOf, Channel, EndpointView, PullOption, ResultOf, SettingsView } from './contract'
+import type { AccessView, AdminContract, ArgsOf, Channel, EndpointView, PullOption, ResultOf, SettingsView, TrustMatrix } from './contract'
 import { LiveHub } from './live'
 import { applyDelete, deleteReference, undoDeletion, type DeleteTarget } from './operations'
 import { StoreQueries } from './queries'
@@ -40,15 +40,15 @@ export function createAdminService(berth: Berth): AdminService {
   const live = new LiveHub(store)
 
   /** The TLS addresses podman (and skopeo, buildah) trust now: its certs.d or the system store. */
-  const podmanTrusted = async (): Promise<Set<string>> => {
+  const podmanTrusted = async (matrix?: TrustMatrix): Promise<Set<string>> => {
     if (!berth.listeners.some((l) => l.kind === 'https' || l.kind === 'mtls')) return new Set()
-    const matrix = await trust.matrix()
+    matrix ??= await trust.matrix()
     const cells = matrix.cells.filter((c) => ['podman', 'podman-rootless', 'system'].includes(c.target) && c.state === 'installed')
     const everywhere = cells.some((c) => c.endpoint === '*')
     return new Set(everywhere ? matrix.endpoints.map((e) => e.address) : cells.map((c) => c.endpoint))
   }
-  const endpoints = async (): Promise<EndpointView[]> => {
-    const trusted = await podmanTrusted()
+  const endpoints = async (matrix: TrustMatrix): Promise<EndpointView[]> => {
+    const trusted = await podmanTrusted(matrix)
     return berth.listeners
       .filter(isRegistryListener)
       .map((l) => {
@@ -123,11 +123,13 @@ export function createAdminService(berth: Berth): AdminService {
       } catch {
         free = null
       }
+      // one look at the trust folders serves both the commands and the summary
+      const matrix = await trust.matrix()
       return {
         version: packageJson.version,
         dataDir: berth.dataDir,
-        endpoints: await endpoints(),
-        trust: await trust.summary(),
+        endpoints: await endpoints(matrix),
+        trust: await trust.summary(matrix),
         storage: { ...queries.storage(), free },
         counts: queries.counts(),
         recent: store.events.recent(RECENT_ON_OVERVIEW).map(activity),

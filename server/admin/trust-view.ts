@@ -49,8 +49,9 @@ export class TrustView {
     }
   }
 
-  async summary(): Promise<{ installed: number; total: number; attention: string[] }> {
-    const matrix = await this.matrix()
+  /** From a matrix already read, or a fresh one. */
+  async summary(matrix?: TrustMatrix): Promise<{ installed: number; total: number; attention: string[] }> {
+    matrix ??= await this.matrix()
     const applicable = new Set(matrix.targets.filter((t) => t.applies).map((t) => t.id))
     const cells = matrix.cells.filter((c) => applicable.has(c.target) && !c.clientIgnores)
     return {

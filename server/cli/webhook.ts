@@ -40,13 +40,12 @@ event twice at most after a crash, with the same id). A failed delivery is retri
     const [action, name, url] = positionals
     if (values.help || action === undefined) return out(this.help), action === undefined && !values.help ? 2 : 0
     const dataDir = resolveDataDir(values['data-dir'])
-    const need = (what: string) => {
+    const needName = () => {
       if (!name) throw new UsageError(`berth webhook ${action} NAME: the name is missing`)
-      return what
     }
     switch (action) {
       case 'add': {
-        need('name')
+        needName()
         if (!url) throw new UsageError('berth webhook add NAME URL: the URL is missing')
         const hook = await operate(dataDir, 'webhook.add', {
           name,
@@ -69,13 +68,13 @@ event twice at most after a crash, with the same id). A failed delivery is retri
         return 0
       }
       case 'remove': {
-        need('name')
+        needName()
         if (!(await operate(dataDir, 'webhook.remove', { name })).removed) return process.stderr.write(`berth webhook: no webhook named ${name}\n`), 1
         out(`berth: removed webhook ${name} (and the events waiting for it)`)
         return 0
       }
       case 'test': {
-        need('name')
+        needName()
         const result = await operate(dataDir, 'webhook.test', { name })
         const ok = result.status !== null && result.status >= 200 && result.status < 300
         if (values.json) out(JSON.stringify(result))
@@ -83,7 +82,7 @@ event twice at most after a crash, with the same id). A failed delivery is retri
         return ok ? 0 : 1
       }
       case 'deliveries': {
-        need('name')
+        needName()
         const deliveries = await operate(dataDir, 'webhook.deliveries', { name })
         if (values.json) out(JSON.stringify(deliveries, null, 2))
         else if (deliveries.length === 0) out(`berth: no deliveries to ${name} yet`)

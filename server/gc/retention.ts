@@ -7,7 +7,7 @@
 // keeps it (among the last N, or matching the pattern). One rule per repository: the longest
 // prefix that covers it.
 import type Database from 'better-sqlite3'
-import { PREFIX } from '../auth/rules'
+import { PREFIX, prefixCovers } from '../auth/rules'
 import type { DeletionRecord, Deletions } from '../store/deletions'
 import type { EventLog } from '../store/events'
 import { makeEvent, type Webhooks } from '../webhooks/webhooks'
@@ -45,11 +45,9 @@ export function formatDuration(ms: number): string {
   return `${Math.round(ms / (DAY / 24))}h`
 }
 
-/** Whether a rule's prefix covers a repository: `*` covers all. */
+/** Whether a rule's prefix covers a repository: as for access grants, except that `*` covers users/ too. */
 function covers(prefix: string, repository: string): boolean {
-  if (prefix === '*') return true
-  if (prefix.endsWith('/')) return repository.startsWith(prefix)
-  return repository === prefix || repository.startsWith(`${prefix}/`)
+  return prefix === '*' || prefixCovers(prefix, repository)
 }
 
 export function describeRule(rule: RetentionRule): string {

@@ -166,22 +166,14 @@ export class Deletions {
         new UndoError(`too late to undo: ${what}${lastGc && lastGc >= row.at ? ` (garbage collection on ${new Date(lastGc).toISOString()} removed it)` : ''}`)
 
       const repositoryId = this.repositories.ensure(row.repository)
-      if (snapshot.tag) {
-        const manifest = this.db
-          .prepare<[number, string], { id: number }>('SELECT id FROM manifests WHERE repository_id = ? AND digest = ?')
-          .get(repositoryId, snapshot.tag.digest)
-        if (!manifest) throw tooLate(`the manifest ${snapshot.tag.digest} is no longer stored`)
-        this.restoreTag(repositoryId, snapshot.tag.name, manifest.id, snapshot.tag.updatedAt)
-      }
       // children before the indexes that name them
       const ordered = [...snapshot.manifests].sort((a, b) => a.children.length - b.children.length)
       for (const m of ordered) this.restoreManifest(repositoryId, m, tooLate)
-      for (const tag of snapshot.tags ?? []) {
-        const manifest = this.db
-          .prepare<[number, string], { id: number }>('SELECT id FROM manifests WHERE repository_id = ? AND digest = ?')
-          .get(repositoryId, tag.digest)
-        if (!manifest) throw tooLate(`the manifest ${tag.digest} of tag ${tag.name} is no longer stored`)
-        this.restoreTag(repositoryId, tag.name, manifest.id, tag.updatedAt)
+      // tags removed on their own (a tag delete, or part of a selection) name manifests that stayed
+      for (const tag of [...(snapshot.tag ? [snapshot.tag] : []), ...(snapshot.tags ?? [])]) {
+        const manifestId = this.manifestId(repositoryId, tag.digest)
+        if (manifestId === undefined) throw tooLate(`the manifest ${tag.digest} of tag ${tag.name} is no longer stored`)
+        this.restoreTag(repositoryId, tag.name, manifestId, tag.updatedAt)
       }
       this.db.prepare('UPDATE deletions SET undone_at = ? WHERE id = ?').run(Date.now(), row.id)
       return { id: row.id, at: row.at, kind: row.kind, repository: row.repository, reference: row.reference, undoneAt: Date.now(), state: 'undone' as const }
@@ -191,10 +183,8 @@ export class Deletions {
   private restoreManifest(repositoryId: number, m: ManifestSnapshot, tooLate: (what: string) => UndoError): void {
     const blobExists = this.db.prepare<[string], { size: number }>('SELECT size FROM blobs WHERE digest = ?')
     for (const blob of m.blobs) if (!blobExists.get(blob.digest)) throw tooLate(`blob ${blob.digest} of ${m.digest} is no longer stored`)
-    const childExists = this.db.prepare<[number, string], { id: number }>('SELECT id FROM manifests WHERE repository_id = ? AND digest = ?')
-    for (const child of m.children) if (!childExists.get(repositoryId, child)) throw tooLate(`manifest ${child} of ${m.digest} is no longer stored`)
-    const existing = this.db.prepare<[number, string], { id: number }>('SELECT id FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, m.digest)
-    let id = existing?.id
+    for (const child of m.children) if (this.manifestId(repositoryId, child) === undefined) throw tooLate(`manifest ${child} of ${m.digest} is no longer stored`)
+    let id = this.manifestId(repositoryId, m.digest)
     if (id === undefined) {
       id = Number(
         this.db
@@ -216,6 +206,10 @@ export class Deletions {
     )
     for (const blob of m.blobs) link.run(repositoryId, blob.digest, Date.now())
     for (const tag of m.tags) this.restoreTag(repositoryId, tag, id)
+  }
+
+  private manifestId(repositoryId: number, digest: string): number | undefined {
+    return this.db.prepare<[number, string], { id: number }>('SELECT id FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, digest)?.id
   }
 
   /** A tag pushed again since the delete now names something newer: it is left alone. */

@@ -104,11 +104,6 @@ export function issueClientCertificate(authority: KeyAndCertificate, name: strin
   ])
 }
 
-/** SHA-256 fingerprint of a PEM certificate, as colon-separated upper-case hex (what browsers show). */
-export function fingerprint(certPem: string): string {
-  return new X509Certificate(certPem).fingerprint256
-}
-
 export function certificateInfo(certPem: string) {
   const x509 = new X509Certificate(certPem)
   return {

@@ -9,7 +9,6 @@ import type Database from 'better-sqlite3'
 import {
   certificateInfo,
   createCertificateAuthority,
-  fingerprint,
   issueClientCertificate,
   issueServerCertificate,
   type IssuedCertificate,
@@ -91,10 +90,6 @@ export class Pki {
     // after: Berth's own certificate stays current whichever one is served
     pki.own = rememberedOwnCertificate(pkiDir)
     return pki
-  }
-
-  get caFingerprint(): string {
-    return fingerprint(this.ca.certPem)
   }
 
   serverInfo() {
