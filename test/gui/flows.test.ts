@@ -156,7 +156,17 @@ describe('the GUI in Chromium', { timeout: 600_000 }, () => {
       await row.getByText('Copy pull').click()
       return row.locator('.menu-panel').innerText()
     }
-    assert.match(await podmanPull(), new RegExp(`podman pull --tls-verify=false localhost:${new URL(server.http).port}/team/multi:v1`))
+    const menu = await podmanPull()
+    assert.match(menu, new RegExp(`podman pull --tls-verify=false localhost:${new URL(server.http).port}/team/multi:v1`))
+    // the commands offered work as copied, with the real clients: podman by tag, skopeo by digest
+    const offered = (client: string, form: RegExp) => menu.split('\n').find((line) => line.startsWith(`${client} `) && form.test(line))!
+    const podman = offered('podman', /:v1$/)
+    const skopeo = offered('skopeo', /@sha256:/)
+    execFileSync(podman.split(' ')[0], podman.split(' ').slice(1), { cwd: work, stdio: 'pipe' })
+    execFileSync(skopeo.split(' ')[0], skopeo.split(' ').slice(1), { cwd: work, stdio: 'pipe' })
+    const archive = /oci-archive:(\S+)$/.exec(skopeo)![1]
+    assert.ok(existsSync(join(work, archive)), `skopeo wrote ${archive}`)
+    execFileSync('podman', ['rmi', podman.split(' ').at(-1)!], { stdio: 'pipe' })
     await gui.go('trust')
     const row = page.locator('tr[data-target="podman-rootless"]')
     await row.waitFor()
