@@ -12,7 +12,7 @@ import { fsyncWriteCeiling, loopbackCeiling, sha256Ceiling } from './ceilings'
 import { median, writeResults } from './report'
 import { residentBytes, startBerth, startReference, withPeakMemory, type Target } from './servers'
 import { tokenOverhead } from './tokens'
-import { handlerOverhead, operationsOverhead, VARIANTS, type Variant } from './operations'
+import { operationsOverhead, perRequestCost, requestsPerRound, VARIANTS, type Variant } from './operations'
 import { client, curlPull, curlPushChunked, curlPushMonolithic, curlVerify, latency, smallObjects, type Client } from './workloads'
 
 const MiB = 1 << 20
@@ -222,11 +222,12 @@ async function main(): Promise<void> {
       blobPull: { open: median(overheads.map((o) => o.open.blobPull)), token: median(overheads.map((o) => o.token.blobPull)) },
     }
 
-    // a few per cent is the figure sought, and rounds here differ by ±15 %: more rounds than
-    // elsewhere, servers side by side, and the ratio taken round by round
-    const opsRoundCount = quick ? sizes.rounds : 8
-    log(`operations at their defaults (metrics, rate limit auto) vs off, and with the JSON access log, ${opsRoundCount} rounds`)
-    const opsRounds = await operationsOverhead(sizes.small, SMALL_BLOB, IN_FLIGHT, opsRoundCount)
+    // a few per cent is the figure sought, and single rounds here differ by ±15 %: many short
+    // rounds on servers side by side, CPU summed over them, throughput ratios taken round by round
+    const opsRoundCount = quick ? 6 : 24
+    log(`operations at their defaults (metrics, rate limit auto) vs off, a second server with them off as the control, and with the JSON access log: ${opsRoundCount} rounds of ${OPS_OBJECTS} objects`)
+    const opsRounds = await operationsOverhead(OPS_OBJECTS, SMALL_BLOB, IN_FLIGHT, opsRoundCount)
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)
     operations = Object.fromEntries(
       (Object.keys(VARIANTS) as Variant[]).map((variant) => [
         variant,
@@ -234,13 +235,20 @@ async function main(): Promise<void> {
       ]),
     ) as OperationFigures
     operationRatios = Object.fromEntries(
-      (['defaults', 'access log'] as const).map((variant) => [
+      (['control', 'defaults', 'access log'] as const).map((variant) => [
         variant,
-        { ...Object.fromEntries(OPS.map((op) => [op, median(opsRounds.map((r) => r[variant][op] / r.bare[op]))])), cpu: median(opsRounds.map((r) => r[variant].cpu / r.bare.cpu)) },
+        {
+          // rounds are short (250 manifest pulls take 20 ms): the ratio of total times, not of rates
+          ...Object.fromEntries(OPS.map((op) => [op, sum(opsRounds.map((r) => 1 / r.bare[op])) / sum(opsRounds.map((r) => 1 / r[variant][op]))])),
+          cpu: sum(opsRounds.map((r) => r[variant].cpu)) / sum(opsRounds.map((r) => r.bare.cpu)),
+        },
       ]),
     ) as OperationRatios
 
-    handler = await handlerOverhead(quick ? 2000 : 5000, quick ? 4 : 8)
+    perRequest = {
+      ...(await perRequestCost()),
+      serverCpu: sum(opsRounds.map((r) => r.bare.cpu)) / (opsRounds.length * requestsPerRound(OPS_OBJECTS)),
+    }
 
     await berth.stop()
     const restarted = await startBerth(join(work, 'berth'))
@@ -263,8 +271,11 @@ let tokens: TokenFigures | undefined
 const OPS = ['blobPush', 'manifestPush', 'manifestPull', 'blobPull'] as const
 type OperationFigures = Record<Variant, Record<(typeof OPS)[number], number>>
 let operations: OperationFigures | undefined
-let handler: Awaited<ReturnType<typeof handlerOverhead>> | undefined
-type OperationRatios = Record<'defaults' | 'access log', Record<(typeof OPS)[number] | 'cpu', number>>
+/** µs per call of the defaults' per-request code, and the server CPU (s) a request costs with them off */
+let perRequest: (Awaited<ReturnType<typeof perRequestCost>> & { serverCpu: number }) | undefined
+type OperationRatios = Record<'control' | 'defaults' | 'access log', Record<(typeof OPS)[number] | 'cpu', number>>
+/** objects per round of the operations bench: short rounds, many of them */
+const OPS_OBJECTS = 250
 let operationRatios: OperationRatios | undefined
 
 function report(samples: Samples, single: Record<string, Record<string, number>>, ceilings: { sha256: number; fsyncWrite: number; loopback: number }, tokenFigures?: TokenFigures): void {
@@ -293,32 +304,38 @@ function report(samples: Samples, single: Record<string, Record<string, number>>
     ratios.push(`${label} pulls with tokens ${((t.token / t.open) * 100).toFixed(0)}% of open`)
   }
   if (operations && operationRatios) {
-    // shares are the median of round-by-round ratios (each round's servers ran side by side)
+    // throughput shares and CPU are over all rounds (each round's servers ran side by side); the control (a second server with everything off)
+    // shows how far two identical servers differ on this machine
     const percent = (ratio: number) => `${(ratio * 100).toFixed(0)}%`
     for (const op of OPS) {
-      const { bare, defaults } = operations
+      const { bare, defaults, control } = operations
       const logged = operations['access log']
       rows.push([
-        `small ${op.replace(/([A-Z])/g, ' $1').toLowerCase()}: defaults / off / with access log (ops/s)`,
-        `${defaults[op].toFixed(0)} / ${bare[op].toFixed(0)} / ${logged[op].toFixed(0)}`,
+        `small ${op.replace(/([A-Z])/g, ' $1').toLowerCase()}: defaults / off / control / with access log (ops/s)`,
+        `${defaults[op].toFixed(0)} / ${bare[op].toFixed(0)} / ${control[op].toFixed(0)} / ${logged[op].toFixed(0)}`,
         '',
-        `defaults at ${percent(operationRatios.defaults[op])} (goal ≥ 95%), access log at ${percent(operationRatios['access log'][op])}`,
+        `defaults at ${percent(operationRatios.defaults[op])} (goal ≥ 95%), control at ${percent(operationRatios.control[op])}, access log at ${percent(operationRatios['access log'][op])}`,
       ])
       ratios.push(`${op} with metrics and rate limits ${percent(operationRatios.defaults[op])} of off`)
     }
-    const more = (ratio: number) => `${((ratio - 1) * 100).toFixed(1)}% more`
+    const more = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`
     rows.push([
-      'server CPU for the same small-object workload: defaults, access log vs off',
-      `${more(operationRatios.defaults.cpu)}, ${more(operationRatios['access log'].cpu)}`,
+      'server CPU for the same small-object workload vs off: defaults, control, access log',
+      `${more(operationRatios.defaults.cpu)}, ${more(operationRatios.control.cpu)}, ${more(operationRatios['access log'].cpu)}`,
       '',
-      `defaults cost ${more(operationRatios.defaults.cpu)} CPU (goal < 5%)`,
+      `defaults cost ${more(operationRatios.defaults.cpu)} CPU (goal < 5%; the control's ${more(operationRatios.control.cpu)} is the noise)`,
     ])
-    ratios.push(`CPU with metrics and rate limits ${more(operationRatios.defaults.cpu)}`)
+    ratios.push(`CPU with metrics and rate limits ${more(operationRatios.defaults.cpu)} (control ${more(operationRatios.control.cpu)})`)
   }
-  for (const kind of ['manifest', 'blob'] as const) {
-    const h = handler?.[kind]
-    if (!h) continue
-    rows.push([`in-process ${kind} GET, defaults / off (µs per request)`, `${h.defaults.toFixed(1)} / ${h.bare.toFixed(1)}`, '', `${(((h.defaults - h.bare) / h.bare) * 100).toFixed(1)}% more time (goal < 5%)`])
+  if (perRequest) {
+    const serverMicros = perRequest.serverCpu * 1e6
+    const added = perRequest.metrics + perRequest.rateLimitLoopback
+    rows.push([
+      'per request, timed alone (µs): metrics + rate limit (loopback) / rate limit (LAN client) / server CPU per small request with both off',
+      `${perRequest.metrics.toFixed(3)} + ${perRequest.rateLimitLoopback.toFixed(3)} / ${perRequest.rateLimitLan.toFixed(3)} / ${serverMicros.toFixed(0)}`,
+      '',
+      `the defaults' code is ${((added / serverMicros) * 100).toFixed(2)}% of a request's CPU (goal < 5%)`,
+    ])
   }
   const pushes = ['push monolithic http', 'push chunked http', 'push monolithic https', 'push chunked https'].map((f) => median(samples[f].berth))
   const [slowest, fastest] = [Math.min(...pushes), Math.max(...pushes)]

@@ -2,7 +2,7 @@
 // temporary directory: Berth (headless `berth serve`) and the reference registry (CNCF
 // distribution 2.8.2, Debian's docker-registry) with an equivalent config, deletes enabled.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -50,7 +50,10 @@ function stopper(children: ChildProcess[]): () => Promise<void> {
 /** Starts `berth serve` and resolves once it prints `berth: ready`, with the time that took. */
 export async function startBerth(dataDir: string, args: string[] = []): Promise<Target & { readyMs: number }> {
   const started = performance.now()
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--http', '127.0.0.1:0', '--https', '127.0.0.1:0', '--mtls', 'off', '--admin', 'off', ...args], {
+  // BERTH_BENCH_PROFILE=DIR: each Berth writes a V8 CPU profile there when it stops (open it in
+  // Chrome's DevTools or read it with bench/profile.ts)
+  const profile = process.env.BERTH_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BERTH_BENCH_PROFILE] : []
+  const child = spawn(process.execPath, [...profile, BIN, 'serve', '--data-dir', dataDir, '--http', '127.0.0.1:0', '--https', '127.0.0.1:0', '--mtls', 'off', '--admin', 'off', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   let stdout = ''
@@ -137,28 +140,24 @@ async function waitUntilServing(url: string, caPem: string, child: ChildProcess)
   throw new Error(`${url} did not start serving`)
 }
 
-/** Resident memory of processes, in bytes (Linux /proc). */
 /**
- * CPU seconds (user + system) the processes have used, from /proc/PID/stat. What a workload
- * costs the server, far steadier than throughput on a busy machine.
+ * CPU seconds the processes' threads have run (the JS thread and libuv's pool, which does the
+ * file work), from /proc/PID/task/TID/schedstat: nanoseconds, where /proc/PID/stat counts 10 ms
+ * ticks. What a workload costs the server, far steadier than throughput on a busy machine.
  */
 export function cpuSeconds(pids: number[]): number {
-  let ticks = 0
+  let nanoseconds = 0
   for (const pid of pids) {
     try {
-      // fields after the command name (which may hold spaces): utime and stime are the 12th and 13th
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-      ticks += Number(fields[11]) + Number(fields[12])
+      for (const task of readdirSync(`/proc/${pid}/task`)) nanoseconds += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0])
     } catch {
-      // the process is gone
+      // the process (or one of its threads) is gone
     }
   }
-  return ticks / CLOCK_TICKS
+  return nanoseconds / 1e9
 }
 
-/** Linux's USER_HZ: /proc counts CPU time in these. */
-const CLOCK_TICKS = 100
-
+/** Resident memory of processes, in bytes (Linux /proc). */
 export function residentBytes(pids: number[]): number {
   let total = 0
   for (const pid of pids) {

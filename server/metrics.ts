@@ -3,35 +3,58 @@
 // and bytes freed; rate-limited requests; webhook deliveries. Store figures are read from
 // SQLite when scraped, so they survive restarts and cost nothing between scrapes.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, Gauge, Registry } from 'prom-client'
+import { CounterTotals, HistogramFamily, type DurationSeries } from './metrics-series'
 import type { Store } from './store/store'
-
-interface RequestSeries {
-  requests: { inc: () => void }
-  received: { inc: (n: number) => void }
-  sent: { inc: (n: number) => void }
-  duration: { observe: (seconds: number) => void } | undefined
-}
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
 
+type RequestLabel = 'listener' | 'method' | 'route' | 'status'
+
 export class Metrics {
   readonly registry = new Registry()
-  private readonly requests: Counter<'listener' | 'method' | 'route' | 'status'>
-  private readonly bytesIn: Counter<'listener'>
-  private readonly bytesOut: Counter<'listener'>
-  private readonly uploads: Histogram<'listener'>
-  private readonly pulls: Histogram<'listener' | 'kind'>
+  private readonly requestTotals = new CounterTotals<RequestLabel>()
+  private readonly receivedTotals = new CounterTotals<'listener'>()
+  private readonly sentTotals = new CounterTotals<'listener'>()
+  private readonly uploads = new HistogramFamily<'listener'>('berth_upload_request_duration_seconds', 'Duration of blob upload requests (POST, PATCH, PUT)', SECONDS)
+  private readonly pulls = new HistogramFamily<'listener' | 'kind'>('berth_pull_duration_seconds', 'Duration of blob and manifest GETs', SECONDS)
+  /** bytes in and out per listener, shared by its routes */
+  private readonly bytes = new Map<string, { received: { n: number }; sent: { n: number } }>()
   readonly rateLimited: Counter<'listener'>
   readonly webhookDeliveries: Counter<'endpoint' | 'outcome'>
 
   constructor(store: Store) {
     const registers = [this.registry]
-    this.requests = new Counter({ name: 'berth_http_requests_total', help: 'Registry requests by listener, method, route and status', labelNames: ['listener', 'method', 'route', 'status'], registers })
-    this.bytesIn = new Counter({ name: 'berth_http_received_bytes_total', help: 'Request body bytes received', labelNames: ['listener'], registers })
-    this.bytesOut = new Counter({ name: 'berth_http_sent_bytes_total', help: 'Response body bytes sent', labelNames: ['listener'], registers })
-    this.uploads = new Histogram({ name: 'berth_upload_request_duration_seconds', help: 'Duration of blob upload requests (POST, PATCH, PUT)', labelNames: ['listener'], buckets: SECONDS, registers })
-    this.pulls = new Histogram({ name: 'berth_pull_duration_seconds', help: 'Duration of blob and manifest GETs', labelNames: ['listener', 'kind'], buckets: SECONDS, registers })
+    const { requestTotals, receivedTotals, sentTotals } = this
+    new Counter<RequestLabel>({
+      name: 'berth_http_requests_total',
+      help: 'Registry requests by listener, method, route and status',
+      labelNames: ['listener', 'method', 'route', 'status'],
+      registers,
+      collect() {
+        requestTotals.copyInto(this)
+      },
+    })
+    new Counter<'listener'>({
+      name: 'berth_http_received_bytes_total',
+      help: 'Request body bytes received',
+      labelNames: ['listener'],
+      registers,
+      collect() {
+        receivedTotals.copyInto(this)
+      },
+    })
+    new Counter<'listener'>({
+      name: 'berth_http_sent_bytes_total',
+      help: 'Response body bytes sent',
+      labelNames: ['listener'],
+      registers,
+      collect() {
+        sentTotals.copyInto(this)
+      },
+    })
+    this.registry.registerMetric(this.uploads.asMetric())
+    this.registry.registerMetric(this.pulls.asMetric())
     this.rateLimited = new Counter({ name: 'berth_rate_limited_requests_total', help: 'Requests answered 429 by the rate limit', labelNames: ['listener'], registers })
     this.webhookDeliveries = new Counter({ name: 'berth_webhook_deliveries_total', help: 'Webhook delivery attempts by endpoint and outcome', labelNames: ['endpoint', 'outcome'], registers })
 
@@ -53,34 +76,58 @@ export class Metrics {
     fromStore('berth_gc_freed_bytes_total', 'Bytes garbage collection freed, since the store was made', one('SELECT coalesce(sum(bytes), 0) AS n FROM gc_runs WHERE dry_run = 0'))
   }
 
-  /** label children by their values: prom-client hashes the labels on every call otherwise */
-  private readonly children = new Map<string, RequestSeries>()
-
-  /** One finished registry request: a few map lookups and additions (measured by `npm run bench`). */
-  observe(listener: string, route: string, request: FastifyRequest, reply: FastifyReply): void {
-    const key = `${listener} ${request.method} ${route} ${reply.statusCode}`
-    let series = this.children.get(key)
-    if (!series) {
-      const duration = route.includes('/blobs/uploads')
-        ? this.uploads.labels(listener)
-        : request.method === 'GET' && route.endsWith('/blobs/:digest')
-          ? this.pulls.labels(listener, 'blob')
-          : request.method === 'GET' && route.endsWith('/manifests/:reference')
-            ? this.pulls.labels(listener, 'manifest')
-            : undefined
-      series = { requests: this.requests.labels(listener, request.method, route, String(reply.statusCode)), received: this.bytesIn.labels(listener), sent: this.bytesOut.labels(listener), duration }
-      this.children.set(key, series)
+  /** What one route of one listener records per finished request; made once, when the route is. */
+  forRoute(listener: string, route: string): RouteMetrics {
+    let bytes = this.bytes.get(listener)
+    if (!bytes) {
+      bytes = { received: this.receivedTotals.add({ listener }), sent: this.sentTotals.add({ listener }) }
+      this.bytes.set(listener, bytes)
     }
-    series.requests.inc()
-    const received = Number(request.headers['content-length'] ?? 0)
-    if (received > 0) series.received.inc(received)
-    const sent = request.method === 'HEAD' ? 0 : Number(reply.getHeader('content-length') ?? 0)
-    if (sent > 0) series.sent.inc(sent)
-    series.duration?.observe(reply.elapsedTime / 1000)
+    const duration = (method: string) =>
+      route.includes('/blobs/uploads')
+        ? this.uploads.labelled({ listener })
+        : method === 'GET' && route.endsWith('/blobs/:digest')
+          ? this.pulls.labelled({ listener, kind: 'blob' })
+          : method === 'GET' && route.endsWith('/manifests/:reference')
+            ? this.pulls.labelled({ listener, kind: 'manifest' })
+            : undefined
+    return new RouteMetrics(bytes, duration, (method, status) => this.requestTotals.add({ listener, method, route, status: String(status) }))
   }
 
   async text(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() }
+  }
+}
+
+/** The series of one route, by method and status: two Map lookups per request, no allocation. */
+export class RouteMetrics {
+  private readonly methods = new Map<string, { statuses: Map<number, { n: number }>; duration: DurationSeries | undefined }>()
+
+  constructor(
+    private readonly bytes: { received: { n: number }; sent: { n: number } },
+    private readonly durationFor: (method: string) => DurationSeries | undefined,
+    private readonly requestsFor: (method: string, status: number) => { n: number },
+  ) {}
+
+  observe(request: FastifyRequest, reply: FastifyReply): void {
+    const method = request.method
+    let series = this.methods.get(method)
+    if (!series) {
+      series = { statuses: new Map(), duration: this.durationFor(method) }
+      this.methods.set(method, series)
+    }
+    const status = reply.statusCode
+    let requests = series.statuses.get(status)
+    if (!requests) {
+      requests = this.requestsFor(method, status)
+      series.statuses.set(status, requests)
+    }
+    requests.n++
+    const received = Number(request.headers['content-length'] ?? 0)
+    if (received > 0) this.bytes.received.n += received
+    const sent = method === 'HEAD' ? 0 : Number(reply.getHeader('content-length') ?? 0)
+    if (sent > 0) this.bytes.sent.n += sent
+    series.duration?.observe(reply.elapsedTime / 1000)
   }
 }
 

@@ -104,11 +104,14 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   const webhooks = options.store.webhooks
   // What follows a finished request (metrics, the access log, webhooks), as one callback hook
   // per route that knows its route: reading request.routeOptions per request costs more.
-  const finished = (route: string) => (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    metrics?.observe(listener, route, request, reply)
-    if (accessLog) logRequest(accessLog, listener, route, request, reply)
-    notifyWebhooks(webhooks, route, request, reply)
-    done()
+  const finished = (route: string) => {
+    const routeMetrics = metrics?.forRoute(listener, route)
+    return (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      routeMetrics?.observe(request, reply)
+      if (accessLog) logRequest(accessLog, listener, route, request, reply)
+      notifyWebhooks(webhooks, route, request, reply)
+      done()
+    }
   }
   app.addHook('onRoute', (route) => {
     const hooks = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse]

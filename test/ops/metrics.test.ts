@@ -40,6 +40,13 @@ describe('metrics', () => {
       assert.ok(sample(text, 'berth_http_sent_bytes_total{listener="http"}')! >= 5000)
       assert.equal(sample(text, 'berth_pull_duration_seconds_count{listener="http",kind="blob"}'), 1)
       assert.equal(sample(text, 'berth_pull_duration_seconds_count{listener="http",kind="manifest"}'), 2)
+      // buckets are cumulative: the last bound and +Inf hold every pull, the sum is their seconds
+      assert.equal(sample(text, 'berth_pull_duration_seconds_bucket{listener="http",kind="manifest",le="120"}'), 2)
+      assert.equal(sample(text, 'berth_pull_duration_seconds_bucket{listener="http",kind="manifest",le="+Inf"}'), 2)
+      const fastest = sample(text, 'berth_pull_duration_seconds_bucket{listener="http",kind="manifest",le="0.005"}')!
+      assert.ok(fastest >= 0 && fastest <= 2)
+      assert.ok(sample(text, 'berth_pull_duration_seconds_sum{listener="http",kind="manifest"}')! > 0)
+      assert.match(text, /# TYPE berth_pull_duration_seconds histogram/)
       assert.ok(sample(text, 'berth_upload_request_duration_seconds_count{listener="http"}')! >= 4)
       assert.equal(sample(text, 'berth_manifests'), 1)
       assert.equal(sample(text, 'berth_blobs'), 2)
