@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { digestParam, repositoryName, requireDeletes } from './context'
 import { OciError } from './errors'
+import { sendFileRange } from './send-file'
 
 type BlobRequest = FastifyRequest<{ Params: { name: string; digest: string } }>
 
@@ -45,11 +46,11 @@ export async function blobRoutes(app: FastifyInstance): Promise<void> {
         .status(206)
         .header('Content-Range', `bytes ${range.start}-${range.end}/${blob.size}`)
         .header('Content-Length', range.end - range.start + 1)
-      return reply.send(app.store.blobs.openRead(digest, range))
+      return sendFileRange(reply, app.store.layout.blobPath(digest), range.start, range.end - range.start + 1)
     }
     reply.header('Content-Length', blob.size)
     if (blob.size === 0) return reply.send('')
-    return reply.send(app.store.blobs.openRead(digest))
+    return sendFileRange(reply, app.store.layout.blobPath(digest), 0, blob.size)
   })
 
   app.delete('/v2/:name/blobs/:digest', async (request: BlobRequest, reply) => {
