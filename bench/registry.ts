@@ -10,10 +10,10 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { fsyncWriteCeiling, loopbackCeiling, sha256Ceiling } from './ceilings'
 import { median, writeResults } from './report'
-import { residentBytes, startBerth, startReference, withPeakMemory, type Target } from './servers'
+import { residentBytes, startBaseline, startBerth, startMinimalFastify, startReference, withPeakMemory, type Target } from './servers'
 import { tokenOverhead } from './tokens'
 import { operationsOverhead, perRequestCost, requestsPerRound, VARIANTS, type Variant } from './operations'
-import { client, curlPull, curlPushChunked, curlPushMonolithic, curlVerify, latency, smallObjects, type Client } from './workloads'
+import { client, curlGet, curlPull, curlPushChunked, curlPutBaseline, curlPushMonolithic, curlVerify, latency, smallObjects, type Client } from './workloads'
 
 const MiB = 1 << 20
 const quick = process.argv.includes('--quick')
@@ -21,6 +21,8 @@ const sizes = quick
   ? { big: 64 * MiB, chunk: 8 * MiB, small: 300, layer: 4 * MiB, rounds: 2, tags: 1000 }
   : { big: 1024 * MiB, chunk: 64 * MiB, small: 2000, layer: 100 * MiB, rounds: 3, tags: 10000 }
 const SMALL_BLOB = 4096
+/** how long the servers rest before their idle memory is read */
+const IDLE_WAIT_MS = 12_000
 const IN_FLIGHT = 8
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`)
@@ -130,6 +132,7 @@ async function main(): Promise<void> {
   const single: Record<string, Record<string, number>> = {}
   let berth: (Target & { readyMs: number }) | undefined
   let reference: Target | undefined
+  let baseline: Awaited<ReturnType<typeof startBaseline>> | undefined
   try {
     log(`${quick ? 'quick' : 'full'} run in ${work}`)
     log('machine ceilings')
@@ -137,19 +140,38 @@ async function main(): Promise<void> {
 
     berth = await startBerth(join(work, 'berth'))
     reference = await startReference(join(work, 'reference'), join(work, 'berth', 'pki'), berth.caPem)
+    baseline = await startBaseline(join(work, 'baseline'), join(work, 'berth', 'pki'))
     const targets: Target[] = [berth, reference]
     // each registry's own process serving plain HTTP: what its memory figures are about
     const memoryPids = (t: Target) => [t.pids[0]]
-    await new Promise((resolve) => setTimeout(resolve, 2000))
+    // idle means idle: V8 gives back what start-up used once it has been quiet for about 8 s
+    const floor = await startMinimalFastify(join(work, 'floor'))
+    await new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_MS))
     for (const t of targets) (single.idleRss ??= {})[t.name] = residentBytes(memoryPids(t))
+    single.idleRss.floor = residentBytes([floor.pid])
+    await floor.stop()
 
     const caFile = join(work, 'ca.crt')
     writeFileSync(caFile, berth.caPem)
     const big = join(work, 'big.bin')
     log(`big blob: ${sizes.big / MiB} MiB`)
     makeBigFile(big, sizes.big)
+    // the plain-Node ceiling: the same bytes through the least code that keeps the crash contract
+    const baselineRound = async (round: number) => {
+      for (const transport of ['http', 'https'] as const) {
+        const url = `${baseline![transport]}/blob/${transport}-r${round}`
+        const digest = await sha256File(big)
+        const started = performance.now()
+        curlPutBaseline(url, caFile, big, digest)
+        add(samples, `push monolithic ${transport}`, 'baseline', sizes.big / MiB / ((performance.now() - started) / 1000))
+        const pulled = performance.now()
+        if (curlGet(url, caFile) !== sizes.big) throw new Error('the baseline sent a short body')
+        add(samples, `pull ${transport}`, 'baseline', sizes.big / MiB / ((performance.now() - pulled) / 1000))
+      }
+    }
     for (let round = 0; round < sizes.rounds; round++) {
       const order = round % 2 ? [...targets].reverse() : targets
+      if (round % 2) await baselineRound(round)
       for (const t of order) {
         for (const transport of ['http', 'https'] as const) {
           const c = client(t[transport], t.caPem, 1)
@@ -174,7 +196,11 @@ async function main(): Promise<void> {
           log(`round ${round + 1}: ${t.name} ${transport} done`)
         }
       }
+      if (!(round % 2)) await baselineRound(round)
+      log(`round ${round + 1}: baseline done`)
     }
+    await baseline.stop()
+    baseline = undefined
     rmSync(big, { force: true })
 
     log(`small objects: ${sizes.small} × ${SMALL_BLOB} B, ${IN_FLIGHT} in flight`)
@@ -260,9 +286,13 @@ async function main(): Promise<void> {
   } finally {
     await berth?.stop()
     await reference?.stop()
+    await baseline?.stop()
     rmSync(work, { recursive: true, force: true })
   }
 }
+
+const COLUMNS = ['figure (median)', 'Berth', 'reference 2.8.2', 'Berth vs reference', 'plain-Node baseline (Berth at)']
+const padded = (row: string[]) => [...row, ...Array(COLUMNS.length - row.length).fill('')]
 
 const HIGHER_IS_BETTER = (figure: string) => !/RSS|\(s\)|\(ms\)/.test(figure)
 
@@ -288,10 +318,11 @@ function report(samples: Samples, single: Record<string, Record<string, number>>
     const b = median(byTarget.berth)
     const r = median(byTarget.reference)
     const ratio = HIGHER_IS_BETTER(figure) ? b / r : r / b
-    rows.push([unit(figure), format(figure, b), format(figure, r), `${ratio.toFixed(2)}×`])
-    if (!/RSS/.test(figure)) ratios.push(`${figure} ${ratio.toFixed(2)}×`)
+    const ceiling = byTarget.baseline ? median(byTarget.baseline) : undefined
+    rows.push([unit(figure), format(figure, b), format(figure, r), `${ratio.toFixed(2)}×`, ceiling ? `${format(figure, ceiling)} (Berth at ${((b / ceiling) * 100).toFixed(0)}%)` : ''])
+    if (!/RSS/.test(figure)) ratios.push(`${figure} ${ratio.toFixed(2)}×${ceiling ? ` (${((b / ceiling) * 100).toFixed(0)}% of baseline)` : ''}`)
   }
-  rows.push(['idle RSS', mib(single.idleRss.berth), mib(single.idleRss.reference), ''])
+  rows.push([`idle RSS, ${IDLE_WAIT_MS / 1000} s after start`, mib(single.idleRss.berth), mib(single.idleRss.reference), '', `Fastify + SQLite at rest: ${mib(single.idleRss.floor)} (Berth at ${((single.idleRss.berth / single.idleRss.floor) * 100).toFixed(0)}%)`])
   for (const [figure, byTarget] of Object.entries(single)) {
     if (figure === 'idleRss' || figure === 'startup') continue
     rows.push([figure, byTarget.berth.toFixed(2), byTarget.reference.toFixed(2), `${(byTarget.reference / byTarget.berth).toFixed(2)}×`])
@@ -345,12 +376,12 @@ function report(samples: Samples, single: Record<string, Record<string, number>>
   rows.push(['machine: loopback TCP (MiB/s)', ceilings.loopback.toFixed(0), '', ''])
   writeResults(quick ? 'registry-quick' : 'registry', {
     title: `Registry benchmark${quick ? ' (quick)' : ''}: ${sizes.big / MiB} MiB blob, ${sizes.small} small objects, skopeo 5 × ${sizes.layer / MiB} MiB, ${sizes.rounds} rounds`,
-    columns: ['figure (median)', 'Berth', 'reference 2.8.2', 'Berth vs reference'],
-    rows,
+    columns: COLUMNS,
+    rows: rows.map(padded),
     raw: { samples, single, ceilings, sizes },
   })
-  console.log(`| ${['figure (median)', 'Berth', 'reference 2.8.2', 'Berth vs reference'].join(' | ')} |`)
-  for (const row of rows) console.log(`| ${row.join(' | ')} |`)
+  console.log(`| ${COLUMNS.join(' | ')} |`)
+  for (const row of rows) console.log(`| ${padded(row).join(' | ')} |`)
   console.log(`summary: ${ratios.join(', ')}`)
 }
 

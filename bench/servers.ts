@@ -122,6 +122,34 @@ export async function startReference(rootDir: string, certDir: string, caPem: st
   return { name: 'reference', http: urls[0], https: urls[1], caPem, pids: children.map((c) => c.pid!), stop: stopper(children) }
 }
 
+/** Runs one of the bench's own servers (a .mjs script that prints its URL) in a process of its own. */
+async function startScript(name: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(name, import.meta.url)), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env })
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)))
+  })
+  return { url, child }
+}
+
+/**
+ * The plain-Node ceiling (bench/baseline-server.mjs): two processes on one directory, plain HTTP
+ * and TLS with the same certificate as the registries (`certDir` holds server.crt and .key).
+ */
+export async function startBaseline(dir: string, certDir: string): Promise<{ http: string; https: string; pids: number[]; stop(): Promise<void> }> {
+  mkdirSync(dir, { recursive: true })
+  const http = await startScript('./baseline-server.mjs', [dir])
+  const https = await startScript('./baseline-server.mjs', [dir], { ...process.env, BASELINE_CERT: join(certDir, 'server.crt'), BASELINE_KEY: join(certDir, 'server.key') })
+  return { http: http.url, https: https.url, pids: [http.child.pid!, https.child.pid!], stop: stopper([http.child, https.child]) }
+}
+
+/** The memory floor (bench/minimal-fastify.mjs): Fastify and a SQLite database, idle. */
+export async function startMinimalFastify(dir: string): Promise<{ pid: number; stop(): Promise<void> }> {
+  mkdirSync(dir, { recursive: true })
+  const { child } = await startScript('./minimal-fastify.mjs', [dir])
+  return { pid: child.pid!, stop: stopper([child]) }
+}
+
 async function waitUntilServing(url: string, caPem: string, child: ChildProcess): Promise<void> {
   const { request } = await import(url.startsWith('https') ? 'node:https' : 'node:http')
   for (let attempt = 0; attempt < 200; attempt++) {

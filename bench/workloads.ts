@@ -101,6 +101,17 @@ export async function curlPushChunked(c: Client, caFile: string, repository: str
   ;(await expect(response, 201, 'closing PUT')).resume()
 }
 
+/** curl PUTs a file to the baseline server, which answers the digest it computed. */
+export function curlPutBaseline(url: string, caFile: string, file: string, digest: string): void {
+  const headers = curl(['-o', '/dev/null', '-D', '-', '-X', 'PUT', '-T', file, url], caFile)
+  if (!new RegExp(`^docker-content-digest: ${digest}\\s*$`, 'im').test(headers)) throw new Error(`baseline PUT: ${headers}`)
+}
+
+/** curl GETs a URL to /dev/null; returns the bytes received. */
+export function curlGet(url: string, caFile: string): number {
+  return Number(curl(['-o', '/dev/null', '-w', '%{size_download}', url], caFile))
+}
+
 /** curl GETs a blob to /dev/null; returns the bytes received. */
 export function curlPull(c: Client, caFile: string, repository: string, digest: string): number {
   return Number(curl(['-o', '/dev/null', '-w', '%{size_download}', `${c.base}/v2/${repository}/blobs/${digest}`], caFile))

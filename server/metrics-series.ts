@@ -1,7 +1,7 @@
 // The per-request series as plain numbers: a finished request adds to a few fields found by two
 // Map lookups, with no allocation. prom-client's own `inc`/`observe` hash the label values on
 // every call, which cost 5–9 % of a small request's server CPU in `npm run bench`; these are
-// read into the exposition only when Prometheus scrapes.
+// read into the exposition only when Prometheus scrapes, and prom-client itself is loaded then.
 import type { Counter, Metric } from 'prom-client'
 
 interface Sample {
@@ -84,18 +84,22 @@ export class HistogramFamily<L extends string> {
 
 /** Totals kept as plain numbers and copied into a prom-client counter when it is scraped. */
 export class CounterTotals<L extends string> {
-  private readonly totals: { labels: Record<L, string>; value: { n: number } }[] = []
+  private readonly totals = new Map<string, { labels: Record<L, string>; value: { n: number } }>()
 
-  /** a total for these label values; the caller keeps it and adds to `.n` */
-  add(labels: Record<L, string>): { n: number } {
-    const value = { n: 0 }
-    this.totals.push({ labels, value })
-    return value
+  /** the total for these label values, made on first use; hot paths keep it and add to `.n` */
+  labelled(labels: Record<L, string>): { n: number } {
+    const key = JSON.stringify(labels)
+    let entry = this.totals.get(key)
+    if (!entry) {
+      entry = { labels, value: { n: 0 } }
+      this.totals.set(key, entry)
+    }
+    return entry.value
   }
 
   /** for the counter's `collect`: the counter becomes exactly these totals */
   copyInto(counter: Counter<L>): void {
     counter.reset()
-    for (const { labels, value } of this.totals) if (value.n > 0) counter.inc(labels, value.n)
+    for (const { labels, value } of this.totals.values()) if (value.n > 0) counter.inc(labels, value.n)
   }
 }

@@ -1,9 +1,10 @@
-// Prometheus metrics (prom-client, one registry per Berth): requests by listener, method, route
-// and status; bytes in and out; how long uploads and pulls take; what the store holds; GC runs
-// and bytes freed; rate-limited requests; webhook deliveries. Store figures are read from
-// SQLite when scraped, so they survive restarts and cost nothing between scrapes.
+// Prometheus metrics (prom-client, one registry per Berth, made at the first scrape): requests
+// by listener, method, route and status; bytes in and out; how long uploads and pulls take;
+// what the store holds; GC runs and bytes freed; rate-limited requests; webhook deliveries.
+// Requests add to plain numbers (metrics-series.ts); store figures are read from SQLite when
+// scraped, so they survive restarts and cost nothing between scrapes.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import { Counter, Gauge, Registry } from 'prom-client'
+import type { Registry } from 'prom-client'
 import { CounterTotals, HistogramFamily, type DurationSeries } from './metrics-series'
 import type { Store } from './store/store'
 
@@ -12,51 +13,49 @@ const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
 type RequestLabel = 'listener' | 'method' | 'route' | 'status'
 
 export class Metrics {
-  readonly registry = new Registry()
   private readonly requestTotals = new CounterTotals<RequestLabel>()
   private readonly receivedTotals = new CounterTotals<'listener'>()
   private readonly sentTotals = new CounterTotals<'listener'>()
+  private readonly rateLimitedTotals = new CounterTotals<'listener'>()
+  private readonly deliveryTotals = new CounterTotals<'endpoint' | 'outcome'>()
   private readonly uploads = new HistogramFamily<'listener'>('berth_upload_request_duration_seconds', 'Duration of blob upload requests (POST, PATCH, PUT)', SECONDS)
   private readonly pulls = new HistogramFamily<'listener' | 'kind'>('berth_pull_duration_seconds', 'Duration of blob and manifest GETs', SECONDS)
   /** bytes in and out per listener, shared by its routes */
   private readonly bytes = new Map<string, { received: { n: number }; sent: { n: number } }>()
-  readonly rateLimited: Counter<'listener'>
-  readonly webhookDeliveries: Counter<'endpoint' | 'outcome'>
+  /** prom-client's registry, made at the first scrape */
+  private registry: Promise<Registry> | undefined
 
-  constructor(store: Store) {
-    const registers = [this.registry]
-    const { requestTotals, receivedTotals, sentTotals } = this
-    new Counter<RequestLabel>({
-      name: 'berth_http_requests_total',
-      help: 'Registry requests by listener, method, route and status',
-      labelNames: ['listener', 'method', 'route', 'status'],
-      registers,
-      collect() {
-        requestTotals.copyInto(this)
-      },
-    })
-    new Counter<'listener'>({
-      name: 'berth_http_received_bytes_total',
-      help: 'Request body bytes received',
-      labelNames: ['listener'],
-      registers,
-      collect() {
-        receivedTotals.copyInto(this)
-      },
-    })
-    new Counter<'listener'>({
-      name: 'berth_http_sent_bytes_total',
-      help: 'Response body bytes sent',
-      labelNames: ['listener'],
-      registers,
-      collect() {
-        sentTotals.copyInto(this)
-      },
-    })
-    this.registry.registerMetric(this.uploads.asMetric())
-    this.registry.registerMetric(this.pulls.asMetric())
-    this.rateLimited = new Counter({ name: 'berth_rate_limited_requests_total', help: 'Requests answered 429 by the rate limit', labelNames: ['listener'], registers })
-    this.webhookDeliveries = new Counter({ name: 'berth_webhook_deliveries_total', help: 'Webhook delivery attempts by endpoint and outcome', labelNames: ['endpoint', 'outcome'], registers })
+  constructor(private readonly store: Store) {}
+
+  rateLimited(listener: string): void {
+    this.rateLimitedTotals.labelled({ listener }).n++
+  }
+
+  webhookDelivery(endpoint: string, delivered: boolean): void {
+    this.deliveryTotals.labelled({ endpoint, outcome: delivered ? 'delivered' : 'failed' }).n++
+  }
+
+  private async buildRegistry(): Promise<Registry> {
+    const { Counter, Gauge, Registry } = await import('prom-client')
+    const registry = new Registry()
+    const registers = [registry]
+    const counter = <L extends string>(name: string, help: string, labelNames: L[], totals: CounterTotals<L>) =>
+      new Counter<L>({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          totals.copyInto(this)
+        },
+      })
+    counter('berth_http_requests_total', 'Registry requests by listener, method, route and status', ['listener', 'method', 'route', 'status'], this.requestTotals)
+    counter('berth_http_received_bytes_total', 'Request body bytes received', ['listener'], this.receivedTotals)
+    counter('berth_http_sent_bytes_total', 'Response body bytes sent', ['listener'], this.sentTotals)
+    registry.registerMetric(this.uploads.asMetric())
+    registry.registerMetric(this.pulls.asMetric())
+    counter('berth_rate_limited_requests_total', 'Requests answered 429 by the rate limit', ['listener'], this.rateLimitedTotals)
+    counter('berth_webhook_deliveries_total', 'Webhook delivery attempts by endpoint and outcome', ['endpoint', 'outcome'], this.deliveryTotals)
 
     const fromStore = (name: string, help: string, read: () => number) =>
       new Gauge({
@@ -67,20 +66,21 @@ export class Metrics {
           this.set(read())
         },
       })
-    const one = (sql: string) => () => Number((store.db.prepare(sql).get() as { n: number | null }).n ?? 0)
+    const one = (sql: string) => () => Number((this.store.db.prepare(sql).get() as { n: number | null }).n ?? 0)
     fromStore('berth_stored_bytes', 'Bytes stored: blobs and manifests', one('SELECT (SELECT coalesce(sum(size), 0) FROM blobs) + (SELECT coalesce(sum(size), 0) FROM manifests) AS n'))
     fromStore('berth_blobs', 'Blobs stored', one('SELECT count(*) AS n FROM blobs'))
     fromStore('berth_manifests', 'Manifests stored', one('SELECT count(*) AS n FROM manifests'))
     fromStore('berth_repositories', 'Repositories holding a manifest', one('SELECT count(*) AS n FROM repositories r WHERE EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id)'))
     fromStore('berth_gc_runs_total', 'Garbage collections run (dry runs excluded), since the store was made', one('SELECT count(*) AS n FROM gc_runs WHERE dry_run = 0 AND finished_at IS NOT NULL'))
     fromStore('berth_gc_freed_bytes_total', 'Bytes garbage collection freed, since the store was made', one('SELECT coalesce(sum(bytes), 0) AS n FROM gc_runs WHERE dry_run = 0'))
+    return registry
   }
 
   /** What one route of one listener records per finished request; made once, when the route is. */
   forRoute(listener: string, route: string): RouteMetrics {
     let bytes = this.bytes.get(listener)
     if (!bytes) {
-      bytes = { received: this.receivedTotals.add({ listener }), sent: this.sentTotals.add({ listener }) }
+      bytes = { received: this.receivedTotals.labelled({ listener }), sent: this.sentTotals.labelled({ listener }) }
       this.bytes.set(listener, bytes)
     }
     const duration = (method: string) =>
@@ -91,11 +91,12 @@ export class Metrics {
           : method === 'GET' && route.endsWith('/manifests/:reference')
             ? this.pulls.labelled({ listener, kind: 'manifest' })
             : undefined
-    return new RouteMetrics(bytes, duration, (method, status) => this.requestTotals.add({ listener, method, route, status: String(status) }))
+    return new RouteMetrics(bytes, duration, (method, status) => this.requestTotals.labelled({ listener, method, route, status: String(status) }))
   }
 
   async text(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() }
+    const registry = await (this.registry ??= this.buildRegistry())
+    return { contentType: registry.contentType, body: await registry.metrics() }
   }
 }
 

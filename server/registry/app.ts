@@ -134,7 +134,7 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
       const wait = options.rateLimiter.take(request.ip, !READS.has(request.method))
       if (wait !== null) {
         rateLimitReporter(request.ip)
-        metrics?.rateLimited.inc({ listener })
+        metrics?.rateLimited(listener)
         throw new OciError('TOOMANYREQUESTS', `${request.ip} sent more requests than this registry takes per second; retry in ${wait} s`).withHeaders({ 'Retry-After': String(wait) })
       }
     }

@@ -79,7 +79,7 @@ export class WebhookDispatcher {
       this.log(`berth: webhook ${hook.name}: delivery not recorded: ${(error as Error).message}`)
       return
     }
-    this.metrics?.webhookDeliveries.inc({ endpoint: hook.name, outcome: delivered ? 'delivered' : 'failed' })
+    this.metrics?.webhookDelivery(hook.name, delivered)
     // the next event of this endpoint goes at once
     if (delivered && !this.stopped) setImmediate(() => this.kick())
   }
