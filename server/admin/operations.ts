@@ -28,6 +28,8 @@ export interface OperationContext {
   readiness?: () => Promise<Readiness>
   /** the running server's webhook dispatcher; absent on an offline core */
   dispatcher?: WebhookDispatcher
+  /** an offline core: this process alone uses the store */
+  offline?: boolean
 }
 
 export interface ClientBundle {
@@ -97,8 +99,8 @@ export const operations = {
   }),
   'token.list': async ({ core }: OperationContext, _args: NoArgs) => core.robots.list(),
   'token.revoke': async ({ core }: OperationContext, args: { name: string }) => ({ revoked: core.robots.revoke(args.name) }),
-  gc: async ({ core }: OperationContext, args: { dryRun?: boolean; untagged?: boolean }) =>
-    core.gc.run({ dryRun: args.dryRun, untagged: args.untagged }),
+  gc: async ({ core, offline }: OperationContext, args: { dryRun?: boolean; untagged?: boolean }) =>
+    core.gc.run({ dryRun: args.dryRun, untagged: args.untagged, exclusive: offline }),
   'gc.history': async ({ core }: OperationContext, _args: NoArgs) => core.gc.history(),
   'webhook.add': async ({ core }: OperationContext, args: WebhookSettings) => core.store.webhooks.add(args),
   'webhook.list': async ({ core }: OperationContext, _args: NoArgs) => core.store.webhooks.list().map((hook) => ({ ...hook, pending: core.store.webhooks.pending(hook.name) })),

@@ -10,5 +10,5 @@ type Args<N extends OperationName> = Parameters<(typeof operations)[N]>[1]
 export async function operate<N extends OperationName>(dataDir: string, name: N, args: Args<N>): Promise<Result<N>> {
   const online = await askServer<Result<N>>(new StoreLayout(dataDir), `/op/${name}`, args)
   if (online !== undefined) return online
-  return withOfflineCore(dataDir, (core) => operations[name]({ core, listeners: [] }, args as never) as Promise<Result<N>>)
+  return withOfflineCore(dataDir, (core) => operations[name]({ core, listeners: [], offline: true }, args as never) as Promise<Result<N>>)
 }
