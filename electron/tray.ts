@@ -1,6 +1,7 @@
 // The tray (menu-bar) icon: status, copy the registry address, open the window, quit.
 import { clipboard, Menu, nativeImage, Tray } from 'electron'
-import { isRegistryListener, type Berth } from '../server/berth'
+import type { Berth } from '../server/berth'
+import { isRegistryListener } from '../server/listeners'
 import { clientAddress } from '../server/admin/handlers'
 
 export function createTray(iconPath: string, berth: Berth, actions: { open: () => void; quit: () => void }): Tray {

@@ -8,6 +8,7 @@ import { isOperation, operations, type ListenerInfo } from './admin/operations'
 import type { AccessOptions, AuthMode } from './auth/access'
 import type { LoginThrottle } from './auth/throttle'
 import { formatAuthority, isLoopbackHost, type ListenAddress } from './config'
+import { DEFAULT_HTTP, DEFAULT_HTTPS, DEFAULT_MTLS, ListenError, type ListenerKind } from './listeners'
 import { closeControl, listenControl } from './control'
 import { parseGcSchedule, startGcSchedule } from './gc/schedule'
 import { openCore, type Core } from './core'
@@ -86,13 +87,6 @@ export interface SettingsInForce extends Settings {
   httpsWriteInForce: HttpsWritePolicy | null
 }
 
-export type ListenerKind = 'http' | 'https' | 'mtls' | 'admin' | 'metrics'
-
-/** The registry's own listeners (not the admin or metrics ones). */
-export function isRegistryListener<L extends { kind: string }>(listener: L): listener is L & { kind: 'http' | 'https' | 'mtls' } {
-  return listener.kind === 'http' || listener.kind === 'https' || listener.kind === 'mtls'
-}
-
 export interface RunningListener extends ListenerInfo {
   kind: ListenerKind
 }
@@ -125,16 +119,10 @@ export interface Berth {
   close(): Promise<void>
 }
 
-export const DEFAULT_HTTP: ListenAddress = { host: '127.0.0.1', port: 5000 }
-export const DEFAULT_HTTPS: ListenAddress = { host: '127.0.0.1', port: 5443 }
-export const DEFAULT_MTLS: ListenAddress = { host: '127.0.0.1', port: 5444 }
-
 /** How long close() waits for in-flight requests before cutting them (an upload stays resumable). */
 const CLOSE_GRACE_MS = 5000
 /** How often the server certificate is checked for renewal while running. */
 const RENEWAL_CHECK_MS = 12 * 60 * 60 * 1000
-
-export class ListenError extends Error {}
 
 /**
  * TLS 1.2 only with ECDHE key exchange and AEAD ciphers (forward secrecy, no CBC, no RSA key

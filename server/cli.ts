@@ -2,7 +2,7 @@
 import { AddressError } from './config'
 import { SettingsError } from './settings'
 import { DataDirBusyError, RemoteError } from './control'
-import { ListenError } from './berth'
+import { ListenError } from './listeners'
 import { UserError } from './auth/users'
 import { certCommand } from './cli/cert'
 import { fsckCommand } from './cli/fsck'

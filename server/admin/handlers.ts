@@ -3,7 +3,8 @@
 // a person can act on; the transports answer them as { error }.
 import { statfs } from 'node:fs/promises'
 import packageJson from '../../package.json' with { type: 'json' }
-import { isRegistryListener, type Berth } from '../berth'
+import type { Berth } from '../berth'
+import { isRegistryListener } from '../listeners'
 import { formatAuthority, isLoopbackHost } from '../config'
 import { parseDigest, parseManifestReference } from '../store/references'
 import { certificateInfo } from '../tls/certificates'

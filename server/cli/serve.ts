@@ -1,7 +1,7 @@
 // berth serve: runs the registry until SIGINT/SIGTERM.
 import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
-import { createBerth, DEFAULT_HTTP, DEFAULT_HTTPS, DEFAULT_MTLS, isRegistryListener } from '../berth'
+import { DEFAULT_HTTP, DEFAULT_HTTPS, DEFAULT_MTLS, isRegistryListener } from '../listeners'
 import { formatAuthority, isLoopbackHost, parseListenAddress, resolveDataDir } from '../config'
 import { berthOptionsFrom, loadSettings, parseHttpsWrite, type Settings } from '../settings'
 import { parseGcSchedule } from '../gc/schedule'
@@ -138,6 +138,8 @@ the database and exit 0.`,
       process.once('SIGTERM', resolve)
     })
     const { notices, ...options } = berthOptionsFrom(flags, loadSettings(dataDir))
+    // loaded here: the other commands do without Fastify and the registry
+    const { createBerth } = await import('../berth')
     const berth = await createBerth({ dataDir, admin, minFreeBytes, logFormat, metrics, ownCertificate, ...options })
     for (const notice of notices) process.stderr.write(`berth: ${notice}\n`)
     out(`berth: data ${dataDir}`)

@@ -1,6 +1,6 @@
 // berth trust status|install|uninstall|doctor
 import { resolve } from 'node:path'
-import { DEFAULT_HTTPS, DEFAULT_MTLS } from '../berth'
+import { DEFAULT_HTTPS, DEFAULT_MTLS } from '../listeners'
 import { parseListenAddress, resolveDataDir } from '../config'
 import { clientEndpoints } from '../trust/endpoints'
 import { diagnose } from '../trust/doctor'
