@@ -114,7 +114,7 @@ export function curlGet(url: string, caFile: string): number {
 
 /** curl GETs a blob to /dev/null; returns the bytes received. */
 export function curlPull(c: Client, caFile: string, repository: string, digest: string): number {
-  return Number(curl(['-o', '/dev/null', '-w', '%{size_download}', `${c.base}/v2/${repository}/blobs/${digest}`], caFile))
+  return curlGet(`${c.base}/v2/${repository}/blobs/${digest}`, caFile)
 }
 
 /** GETs a blob through sha256sum and checks the digest (untimed: a second process hashing would slow the pull). */

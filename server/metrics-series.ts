@@ -72,10 +72,6 @@ export class HistogramFamily<L extends string> {
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values }
   }
 
-  reset(): void {
-    this.entries.clear()
-  }
-
   /** what prom-client's Registry.registerMetric takes: it reads name, help, type and get() */
   asMetric(): Metric<string> {
     return this as unknown as Metric<string>

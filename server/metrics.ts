@@ -20,8 +20,6 @@ export class Metrics {
   private readonly deliveryTotals = new CounterTotals<'endpoint' | 'outcome'>()
   private readonly uploads = new HistogramFamily<'listener'>('berth_upload_request_duration_seconds', 'Duration of blob upload requests (POST, PATCH, PUT)', SECONDS)
   private readonly pulls = new HistogramFamily<'listener' | 'kind'>('berth_pull_duration_seconds', 'Duration of blob and manifest GETs', SECONDS)
-  /** bytes in and out per listener, shared by its routes */
-  private readonly bytes = new Map<string, { received: { n: number }; sent: { n: number } }>()
   /** prom-client's registry, made at the first scrape */
   private registry: Promise<Registry> | undefined
 
@@ -78,11 +76,8 @@ export class Metrics {
 
   /** What one route of one listener records per finished request; made once, when the route is. */
   forRoute(listener: string, route: string): RouteMetrics {
-    let bytes = this.bytes.get(listener)
-    if (!bytes) {
-      bytes = { received: this.receivedTotals.labelled({ listener }), sent: this.sentTotals.labelled({ listener }) }
-      this.bytes.set(listener, bytes)
-    }
+    // bytes in and out are per listener: every route of it adds to the same totals
+    const bytes = { received: this.receivedTotals.labelled({ listener }), sent: this.sentTotals.labelled({ listener }) }
     const duration = (method: string) =>
       route.includes('/blobs/uploads')
         ? this.uploads.labelled({ listener })

@@ -12,7 +12,7 @@
 //    it without interleaving any request.
 //  - Blob rows are deleted and their files queued in pending_file_deletes in the same
 //    transaction; the files go right after, and recovery finishes the queue after a crash.
-import { rmSync, unlinkSync } from 'node:fs'
+import { unlinkSync } from 'node:fs'
 import { setImmediate as nextTick } from 'node:timers/promises'
 import type { RetentionPlan } from './retention'
 import { parseDigest } from '../store/references'
@@ -400,7 +400,7 @@ export class GarbageCollector {
       const now = upload.get(id)
       if (!now || this.store.uploads.inFlight().uploadIds.has(id) || now.updated_at >= plan.uploadCutoff) return
       deleteUpload.run(id)
-      rmSync(this.store.layout.uploadPath(id), { force: true })
+      removeFile(this.store.layout.uploadPath(id))
       counts.uploads++
     })
 

@@ -3,7 +3,7 @@
 // collector then took a quarter of a big pull's CPU (`npm run bench`, profiled). Here each
 // transfer reads into one buffer while the other is being written, and a buffer is read into
 // again only once the socket has taken all of it (the write's callback).
-import { close, open, read } from 'node:fs'
+import { open } from 'node:fs/promises'
 import type { FastifyReply } from 'fastify'
 
 const CHUNK = 1 << 20
@@ -16,17 +16,13 @@ const give = (buffer: Buffer) => {
   if (pool.length < POOLED) pool.push(buffer)
 }
 
-const openFile = (path: string) => new Promise<number>((resolve, reject) => open(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))))
-const readAt = (fd: number, buffer: Buffer, length: number, position: number) =>
-  new Promise<number>((resolve, reject) => read(fd, buffer, 0, length, position, (error, bytes) => (error ? reject(error) : resolve(bytes))))
-
 /**
  * Sends `length` bytes of the file from `start` as the reply's body, with the status and headers
  * already set on the reply. The file is opened first, so a missing one still gets the route's
  * error answer; after that, a failure cuts the connection, as any truncated body would.
  */
 export async function sendFileRange(reply: FastifyReply, path: string, start: number, length: number): Promise<void> {
-  const fd = await openFile(path)
+  const file = await open(path, 'r')
   reply.hijack()
   const response = reply.raw
   response.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string | number>)
@@ -51,20 +47,23 @@ export async function sendFileRange(reply: FastifyReply, path: string, start: nu
     for (let i = 0; left > 0 && !gone; i ^= 1) {
       await written[i]
       if (gone) break
-      const bytes = await readAt(fd, buffers[i], Math.min(CHUNK, left), position)
+      const { bytesRead: bytes } = await file.read(buffers[i], 0, Math.min(CHUNK, left), position)
       if (bytes === 0) throw new Error(`${path} ended ${left} bytes early`)
       position += bytes
       left -= bytes
       written[i] = whenWritten(bytes === CHUNK ? buffers[i] : buffers[i].subarray(0, bytes))
     }
     await Promise.all(written)
-    if (!gone) response.end()
+    if (!gone) {
+      response.end()
+      // only whole, finished transfers give their buffers back: a cut one's may still sit in a
+      // dead socket's queue
+      buffers.forEach(give)
+    }
   } catch (error) {
     response.destroy(error as Error)
   } finally {
     response.off('close', onClose)
-    close(fd, () => {})
-    // a buffer may still be in a dead socket's queue: only whole, finished transfers give theirs back
-    if (!gone) buffers.forEach(give)
+    await file.close().catch(() => {})
   }
 }
